@@ -1,0 +1,525 @@
+"""Every remote file the course uses, and one way to get each of them.
+
+``fetch(name)`` returns the path of a verified local copy. It looks, in order:
+
+1. in the cache (``data/`` of the course, or ``$TLCOURSE_DATA``; Keras-managed files in
+   Keras's own cache, ``$KERAS_HOME``), accepted only if its checksum matches;
+2. in an offline mirror folder, ``$TLCOURSE_MIRROR`` (laid out like ``python -m tlcourse mirror``
+   writes it), copied into the cache and verified;
+3. on the internet (unless ``TLCOURSE_OFFLINE=1``): downloaded with a progress bar into a temporary
+   file, verified, then renamed into place, so a failed download never leaves a partial file behind.
+
+If all three fail, :class:`AssetError` says which URL to download by hand and where to put the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import socket
+import ssl
+import tarfile
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import warnings
+import zipfile
+from pathlib import Path
+
+__all__ = [
+    "Asset", "AssetError", "ASSETS", "get", "fetch", "extract", "cache_dir", "keras_home",
+    "is_offline", "mirror_dir", "build_mirror", "file_hash", "locate",
+]
+
+_USER_AGENT = "tlcourse/0.1 (+Transfer Learning with TensorFlow course)"
+
+
+@dataclasses.dataclass(frozen=True)
+class Asset:
+    """One remote file. ``sha256`` or ``md5`` is the publisher's checksum (None if none is published)."""
+
+    name: str
+    url: str | None
+    filename: str
+    size: int | None
+    licence: str
+    source: str  # the page that describes the file
+    sha256: str | None = None
+    md5: str | None = None
+    cache: str = "course"  # "course" (data/), "keras/models" or "keras/datasets" (Keras's own cache)
+    note: str = ""
+
+    @property
+    def mirror_path(self) -> str:
+        """Where the file lives inside a mirror folder (same layout as the caches)."""
+        if self.cache.startswith("keras/"):
+            return f"{self.cache}/{self.filename}"
+        return self.filename
+
+    @property
+    def checksum(self) -> tuple[str, str] | None:
+        if self.sha256:
+            return ("sha256", self.sha256)
+        if self.md5:
+            return ("md5", self.md5)
+        return None
+
+
+class AssetError(RuntimeError):
+    """A file could not be obtained or verified. The message says what to do."""
+
+
+_GCS_KA = "https://storage.googleapis.com/tensorflow/keras-applications"
+
+ASSETS: dict[str, Asset] = {a.name: a for a in [
+    Asset(
+        name="mnist.npz",
+        url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
+        filename="mnist.npz", size=11_490_434, cache="keras/datasets",
+        sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+        licence="CC BY-SA 3.0 (Y. LeCun, C. Cortes, C. Burges)",
+        source="https://keras.io/api/datasets/mnist/",
+        note="Used by keras.datasets.mnist.load_data(); the sha256 is the one Keras itself checks.",
+    ),
+    Asset(
+        name="mnist-test-images",
+        url="https://storage.googleapis.com/cvdf-datasets/mnist/t10k-images-idx3-ubyte.gz",
+        filename="mnist/t10k-images-idx3-ubyte.gz", size=1_648_877,
+        md5="9fb629c4189551a2d022fa330f9573f3",
+        licence="CC BY-SA 3.0 (Y. LeCun, C. Cortes, C. Burges)",
+        source="http://yann.lecun.com/exdb/mnist/",
+        note="Offline stand-in source: the real MNIST test set, split 8,000/2,000 when mnist.npz is missing.",
+    ),
+    Asset(
+        name="mnist-test-labels",
+        url="https://storage.googleapis.com/cvdf-datasets/mnist/t10k-labels-idx1-ubyte.gz",
+        filename="mnist/t10k-labels-idx1-ubyte.gz", size=4_542,
+        md5="ec29112dd5afa0611ce80d1b7f02629c",
+        licence="CC BY-SA 3.0 (Y. LeCun, C. Cortes, C. Burges)",
+        source="http://yann.lecun.com/exdb/mnist/",
+    ),
+    Asset(
+        name="cats_and_dogs_filtered.zip",
+        url="https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
+        filename="cats_and_dogs_filtered.zip", size=68_606_236, cache="keras/datasets",
+        licence="Kaggle 'Dogs vs. Cats' (Asirra, Microsoft Research): research and education use",
+        source="https://www.tensorflow.org/tutorials/images/transfer_learning",
+        note="Google publishes no checksum: the first download's sha256 is recorded and later copies are checked "
+             "against it.",
+    ),
+    Asset(
+        name="mobilenet_v2_1.0_160_no_top",
+        url=f"{_GCS_KA}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5",
+        filename="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5", size=9_406_464,
+        cache="keras/models", licence="Apache 2.0 (Keras Applications)",
+        source="https://keras.io/api/applications/mobilenet/",
+        note="keras.applications.MobileNetV2 passes no file hash; the first download's sha256 is recorded.",
+    ),
+    Asset(
+        name="mobilenet_0.25_224_no_top",
+        url=f"{_GCS_KA}/mobilenet/mobilenet_2_5_224_tf_no_top.h5",
+        filename="mobilenet_2_5_224_tf_no_top.h5", size=2_108_140,
+        cache="keras/models", licence="Apache 2.0 (Keras Applications)",
+        source="https://keras.io/api/applications/mobilenet/",
+        note="keras.applications.MobileNet passes no file hash; the first download's sha256 is recorded.",
+    ),
+    Asset(
+        name="resnet50_no_top",
+        url=f"{_GCS_KA}/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        filename="resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", size=94_765_736,
+        md5="4d473c1dd8becc155b73f8504c6f6626", cache="keras/models",
+        licence="MIT (Kaiming He's ResNet weights, Keras Applications)",
+        source="https://keras.io/api/applications/resnet/",
+    ),
+    Asset(
+        name="densenet121_no_top",
+        url=f"{_GCS_KA}/densenet/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        filename="densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5", size=29_084_464,
+        md5="30ee3e1110167f948a6b9946edeeb738", cache="keras/models",
+        licence="BSD-3-Clause (DenseNet authors, Keras Applications)",
+        source="https://keras.io/api/applications/densenet/",
+    ),
+    Asset(
+        name="efficientnetb0_no_top",
+        url="https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
+        filename="efficientnetb0_notop.h5", size=16_705_208,
+        md5="50bc09e76180e00e4465e1a485ddc09d", cache="keras/models",
+        licence="Apache 2.0 (Keras Applications)",
+        source="https://keras.io/api/applications/efficientnet/",
+    ),
+]}
+
+
+# --------------------------------------------------------------------------- locations
+
+def is_offline() -> bool:
+    """True when ``TLCOURSE_OFFLINE`` is set to 1/true/yes: no download is attempted."""
+    return os.environ.get("TLCOURSE_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def mirror_dir() -> Path | None:
+    """The offline mirror folder named by ``TLCOURSE_MIRROR``, or None."""
+    value = os.environ.get("TLCOURSE_MIRROR", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def cache_dir() -> Path:
+    """The course's download cache: ``$TLCOURSE_DATA``, else ``data/`` of the course checkout,
+    else ``~/.cache/tlcourse`` (for a pip install without the repository, e.g. on Colab)."""
+    value = os.environ.get("TLCOURSE_DATA", "").strip()
+    if value:
+        return Path(value).expanduser()
+    repo_data = Path(__file__).resolve().parents[2] / "data"
+    if (repo_data / "README.md").exists():
+        return repo_data
+    return Path.home() / ".cache" / "tlcourse"
+
+
+def keras_home() -> Path:
+    """Keras's own cache folder (``$KERAS_HOME``, default ``~/.keras``). Keras reads the variable
+    once, when it is imported, so once Keras is imported we ask Keras."""
+    import sys
+    if "keras" in sys.modules:
+        with contextlib.suppress(Exception):
+            from keras.src.backend import config
+            return Path(config.keras_home())
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
+
+
+def get(name: str) -> Asset:
+    """The registry entry for ``name``; unknown names raise a KeyError that lists the known ones."""
+    if not isinstance(name, str) or name not in ASSETS:
+        known = ", ".join(sorted(ASSETS))
+        raise KeyError(f"Unknown asset {name!r}. Known assets: {known}. "
+                       "Add new files to tlcourse.assets.ASSETS with their URL and checksum.")
+    return ASSETS[name]
+
+
+def locate(asset: Asset) -> Path:
+    """Where the verified copy of ``asset`` lives once fetched."""
+    if asset.cache.startswith("keras/"):
+        return keras_home() / asset.cache.split("/", 1)[1] / asset.filename
+    return cache_dir() / asset.filename
+
+
+# --------------------------------------------------------------------------- hashing
+
+def file_hash(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    h = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _recorded_path(target: Path) -> Path:
+    return target.parent / ".tlcourse-hashes" / f"{target.name}.sha256"
+
+
+def _recorded_hash(target: Path) -> str | None:
+    p = _recorded_path(target)
+    return p.read_text().split()[0] if p.exists() else None
+
+
+def _record_hash(target: Path, digest: str, origin: str) -> None:
+    p = _recorded_path(target)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(f"{digest}  {target.name}  (first obtained from {origin})\n")
+    os.replace(tmp, p)
+
+
+def _mirror_listed_hash(mirror: Path, rel: str) -> str | None:
+    sums = mirror / "SHA256SUMS"
+    if not sums.exists():
+        return None
+    for line in sums.read_text().splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[1].lstrip("*") == rel:
+            return parts[0]
+    return None
+
+
+def _verify(asset: Asset, path: Path, expected_sha256: str | None = None) -> tuple[bool, str]:
+    """Check ``path`` against the publisher's checksum, else against a hash we were told
+    (recorded first download, or the mirror's SHA256SUMS). Returns (ok, description)."""
+    if asset.size is not None and asset.checksum and path.stat().st_size != asset.size:
+        return False, f"size {path.stat().st_size:,} bytes, expected {asset.size:,}"
+    if asset.checksum:
+        algo, want = asset.checksum
+        got = file_hash(path, algo)
+        return (got == want), f"{algo} {got}, expected {want}"
+    if expected_sha256:
+        got = file_hash(path)
+        return (got == expected_sha256), f"sha256 {got}, expected {expected_sha256}"
+    return True, "no published checksum"
+
+
+# --------------------------------------------------------------------------- fetching
+
+@contextlib.contextmanager
+def _lock(target: Path):
+    """An exclusive lock per target file, so two processes fetching one asset take turns."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = target.parent / f".{target.name}.lock"
+    try:
+        import fcntl
+    except ImportError:  # Windows: rely on the atomic rename alone
+        yield
+        return
+    with open(lock_path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _by_hand(asset: Asset, target: Path, reason: str) -> AssetError:
+    url = asset.url or "(no public URL: this file comes only from an offline mirror)"
+    return AssetError(
+        f"Could not get {asset.name!r}: {reason}\n"
+        f"  URL:           {url}\n"
+        f"  expected path: {target}\n"
+        f"What to do: check your connection and run the cell again; or download the URL in a browser and save "
+        f"it at the expected path (the course verifies it); or point TLCOURSE_MIRROR at a folder made with "
+        f"`python -m tlcourse mirror DIR` on a machine with internet."
+    )
+
+
+def _check_writable(target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".write-test-"):
+            pass
+    except OSError as err:
+        raise AssetError(
+            f"The cache folder {target.parent} is not writable ({err.strerror}). "
+            f"Set TLCOURSE_DATA (course files) or KERAS_HOME (Keras files, before importing Keras) "
+            f"to a folder you can write to, with enough free space."
+        ) from err
+
+
+def _copy_atomic(src: Path, target: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _timeout() -> float:
+    return float(os.environ.get("TLCOURSE_TIMEOUT", "60"))
+
+
+def _download(asset: Asset, target: Path, progress: bool) -> None:
+    """Download ``asset.url`` to a temporary file next to ``target`` and rename it into place."""
+    from tqdm.auto import tqdm
+
+    req = urllib.request.Request(asset.url, headers={"User-Agent": _USER_AGENT})
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            with urllib.request.urlopen(req, timeout=_timeout()) as resp:
+                total = resp.headers.get("Content-Length")
+                total = int(total) if total and total.isdigit() else asset.size
+                done = 0
+                with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                          desc=asset.filename.rsplit("/", 1)[-1], disable=not progress) as bar:
+                    while True:
+                        block = resp.read(1 << 16)
+                        if not block:
+                            break
+                        out.write(block)
+                        done += len(block)
+                        bar.update(len(block))
+                length = resp.headers.get("Content-Length")
+                if length and length.isdigit() and done != int(length):
+                    raise http.client.IncompleteRead(b"", int(length) - done)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _describe_network_error(err: BaseException) -> str:
+    if isinstance(err, urllib.error.HTTPError):
+        if err.code in (301, 302, 303, 307, 308):
+            return f"too many redirects (HTTP {err.code}, a redirect loop?)"
+        return f"the server answered HTTP {err.code} {err.reason}"
+    reason = getattr(err, "reason", err)
+    if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
+        return ("SSL certificate verify failed. Your Python does not trust the server's certificate "
+                "(common on macOS python.org installs: run 'Install Certificates.command'; elsewhere "
+                "`pip install --upgrade certifi`, or ask your network admin about a proxy certificate)")
+    if isinstance(reason, (socket.timeout, TimeoutError)):
+        return f"the server did not answer within {_timeout():.0f} s (set TLCOURSE_TIMEOUT to wait longer)"
+    if isinstance(err, http.client.IncompleteRead):
+        return "the connection closed before the whole file arrived (truncated download)"
+    if isinstance(err, (ConnectionError, http.client.HTTPException)):
+        return f"the connection failed mid-download ({type(err).__name__})"
+    return f"{type(err).__name__}: {reason}"
+
+
+def fetch(name: str, *, progress: bool = True, retries: int = 1) -> Path:
+    """Return the path of a verified local copy of asset ``name`` (see the module docstring)."""
+    asset = get(name)
+    target = locate(asset)
+    with _lock(target):
+        # 1. cache
+        if target.exists():
+            ok, why = _verify(asset, target, _recorded_hash(target))
+            if ok:
+                return target
+            warnings.warn(f"Cached {target} failed verification ({why}); fetching it again.", stacklevel=2)
+            _check_writable(target)
+            target.unlink()
+        _check_writable(target)
+
+        # 2. mirror
+        mirror = mirror_dir()
+        if mirror is not None:
+            src = mirror / asset.mirror_path
+            if src.is_file():
+                listed = _mirror_listed_hash(mirror, asset.mirror_path)
+                ok, why = _verify(asset, src, listed)
+                if not ok:
+                    raise AssetError(f"The mirror copy {src} of {asset.name!r} failed verification ({why}). "
+                                     "Replace it with a good copy (rebuild the mirror with "
+                                     "`python -m tlcourse mirror DIR`) or unset TLCOURSE_MIRROR.")
+                _copy_atomic(src, target)
+                if not asset.checksum:
+                    digest = listed or file_hash(target)
+                    _record_hash(target, digest, f"mirror {src}")
+                    if not listed:
+                        warnings.warn(f"{asset.name}: no published checksum and the mirror lists none; "
+                                      f"recorded sha256 {digest} for later checks.", stacklevel=2)
+                return target
+
+        # 3. download
+        if is_offline():
+            where = f"the mirror {mirror}" if mirror else "no mirror (TLCOURSE_MIRROR is not set)"
+            raise _by_hand(asset, target, f"offline (TLCOURSE_OFFLINE=1) and not in the cache or {where}.")
+        if not asset.url:
+            raise _by_hand(asset, target, "it is only available from an offline mirror.")
+        last: BaseException | None = None
+        for attempt in range(retries + 1):
+            try:
+                _download(asset, target, progress)
+            except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
+                last = err
+                if isinstance(err, urllib.error.HTTPError) and err.code < 500:
+                    break  # 4xx will not fix itself
+                if attempt < retries:
+                    time.sleep(min(2 ** attempt, 5))
+                continue
+            ok, why = _verify(asset, target, None)
+            if not ok:
+                target.unlink()
+                raise _by_hand(asset, target, f"the downloaded file failed verification ({why}); it was deleted. "
+                                              "A proxy or captive portal may have altered it.")
+            if not asset.checksum:
+                digest = file_hash(target)
+                _record_hash(target, digest, asset.url)
+                warnings.warn(f"{asset.name}: the publisher gives no checksum; recorded sha256 {digest} "
+                              f"for later checks.", stacklevel=2)
+            return target
+        raise _by_hand(asset, target, _describe_network_error(last)) from last
+
+
+# --------------------------------------------------------------------------- archives
+
+def _safe_members_zip(zf: zipfile.ZipFile, dest: Path) -> None:
+    root = dest.resolve()
+    for info in zf.infolist():
+        name = info.filename
+        resolved = (root / name).resolve()
+        if name.startswith(("/", "\\")) or ".." in Path(name).parts or not resolved.is_relative_to(root):
+            raise AssetError(f"Refusing to extract {zf.filename}: the entry {name!r} would be written outside "
+                             f"{dest}. The archive is damaged or malicious; delete it and download it again.")
+        mode = (info.external_attr >> 16) & 0o170000
+        if mode == 0o120000:
+            raise AssetError(f"Refusing to extract {zf.filename}: the entry {name!r} is a symbolic link.")
+
+
+def extract(archive: str | os.PathLike, dest: str | os.PathLike | None = None) -> Path:
+    """Extract a zip or tar archive safely into ``dest`` (default: ``<archive>_extracted/`` next to it,
+    the name Keras 3's ``get_file(extract=True)`` uses). Entries that would escape ``dest`` are refused,
+    a truncated archive is detected, and a half-finished extraction is never left in place."""
+    archive = Path(archive)
+    dest = Path(dest) if dest is not None else archive.with_name(archive.name.split(".")[0] + "_extracted")
+    done_marker = dest / ".complete"
+    if done_marker.exists():
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
+    try:
+        if zipfile.is_zipfile(archive):
+            try:
+                with zipfile.ZipFile(archive) as zf:
+                    _safe_members_zip(zf, tmp)
+                    bad = zf.testzip()
+                    if bad is not None:
+                        raise AssetError(f"{archive} is corrupt (bad CRC in {bad!r}); delete it and fetch it again.")
+                    zf.extractall(tmp)
+            except (zipfile.BadZipFile, EOFError) as err:
+                raise AssetError(f"{archive} is truncated or corrupt ({err}); delete it and fetch it again.") from err
+        elif tarfile.is_tarfile(archive):
+            try:
+                with tarfile.open(archive) as tf:
+                    tf.extractall(tmp, filter="data")
+            except (tarfile.TarError, EOFError) as err:
+                raise AssetError(f"Refusing or failing to extract {archive} ({err}); delete it and fetch it "
+                                 "again.") from err
+        else:
+            raise AssetError(f"{archive} is not a zip or tar archive (truncated download?). Delete it and fetch "
+                             "it again.")
+        (tmp / ".complete").write_text(json.dumps({"archive": archive.name}))
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+# --------------------------------------------------------------------------- classroom mirror
+
+def build_mirror(dest: str | os.PathLike, names: list[str] | None = None, *, progress: bool = True) -> Path:
+    """Fetch every asset (or ``names``) into ``dest`` with the mirror layout and write ``SHA256SUMS``.
+    Point ``TLCOURSE_MIRROR`` at ``dest`` on machines without internet."""
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    lines, failures = [], []
+    for name in names or list(ASSETS):
+        asset = get(name)
+        try:
+            path = fetch(name, progress=progress)
+        except AssetError as err:
+            failures.append(f"{name}: {err}")
+            continue
+        out = dest / asset.mirror_path
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if path.resolve() != out.resolve():
+            _copy_atomic(path, out)
+        lines.append(f"{file_hash(out)}  {asset.mirror_path}")
+    (dest / "SHA256SUMS").write_text("\n".join(sorted(lines, key=lambda l: l.split()[1])) + "\n")
+    if failures:
+        raise AssetError(f"{len(failures)} asset(s) could not be mirrored:\n" + "\n".join(failures))
+    return dest

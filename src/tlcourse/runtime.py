@@ -1,0 +1,184 @@
+"""Run set-up: the first code cell of every lesson.
+
+``run = tlcourse.start("01-save-load", PROFILES)`` seeds every random generator, finds the device,
+chooses the profile, prints one banner line and returns a :class:`Run` that records what the lesson
+measured (metrics, wall times, real or stand-in data and weights) and writes it as JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+from . import assets
+
+__all__ = ["start", "Run", "PROFILES", "choose_profile", "detect_device", "results_dir"]
+
+PROFILES = ("quick", "full")
+
+
+def detect_device() -> dict:
+    """GPU (with memory growth switched on, so TensorFlow does not grab all its memory) or CPU."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    for gpu in gpus:
+        with contextlib.suppress(RuntimeError):  # already initialised: growth can no longer change
+            tf.config.experimental.set_memory_growth(gpu, True)
+    if gpus:
+        names = []
+        for gpu in gpus:
+            details = {}
+            with contextlib.suppress(Exception):
+                details = tf.config.experimental.get_device_details(gpu)
+            names.append(details.get("device_name", gpu.name))
+        return {"kind": "GPU", "count": len(gpus), "name": ", ".join(names)}
+    return {"kind": "CPU", "count": os.cpu_count() or 1, "name": platform.processor() or platform.machine()}
+
+
+def choose_profile(device_kind: str) -> str:
+    """``TLCOURSE_PROFILE`` if set, else ``full`` on a GPU and ``quick`` on a CPU."""
+    value = os.environ.get("TLCOURSE_PROFILE", "").strip().lower()
+    if value:
+        if value not in PROFILES:
+            raise ValueError(f"TLCOURSE_PROFILE={value!r} is not a profile. Use one of {', '.join(PROFILES)} "
+                             "(quick: minutes on a laptop CPU; full: the real experiment, best on a GPU).")
+        return value
+    return "full" if device_kind == "GPU" else "quick"
+
+
+def results_dir() -> Path:
+    """``$TLCOURSE_RESULTS_DIR``, default ``_build/results`` of the course checkout (or of the current folder)."""
+    value = os.environ.get("TLCOURSE_RESULTS_DIR", "").strip()
+    if value:
+        return Path(value).expanduser()
+    repo = Path(__file__).resolve().parents[2]
+    base = repo if (repo / "_toc.yml").exists() else Path.cwd()
+    return base / "_build" / "results"
+
+
+class Params(dict):
+    """The knobs of one profile: a dict whose keys also read as attributes (``P.epochs``)."""
+
+    def __getattr__(self, key):
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(f"No parameter {key!r}; this profile has {', '.join(self)}") from None
+
+
+class Run:
+    """What one execution of a lesson did. Create it with :func:`start`."""
+
+    def __init__(self, lesson: str, profile: str, params: dict, seed: int, device: dict):
+        self.lesson, self.profile, self.seed, self.device = lesson, profile, seed, device
+        self.params = Params(params)
+        self.offline = assets.is_offline()
+        self.mirror = assets.mirror_dir()
+        self.standins: list[dict] = []
+        self.data: dict[str, dict] = {}
+        self.weights: dict[str, dict] = {}
+        self.metrics: dict[str, dict] = {}
+        self.timings: dict[str, float] = {}
+        self._t0 = time.perf_counter()
+
+    # ---------------------------------------------------------------- provenance
+    def standin(self, what: str, replaces: str, reason: str) -> None:
+        """Announce and record a stand-in (only ever used offline, where the real asset is missing)."""
+        if not self.offline:
+            raise RuntimeError(f"Refusing a stand-in for {replaces!r} while online: stand-ins are only for "
+                               "TLCOURSE_OFFLINE=1. Fix the download instead.")
+        entry = {"replaces": replaces, "standin": what, "reason": reason}
+        self.standins.append(entry)
+        print(f"⚠ STAND-IN (offline): {replaces} → {what}. {reason} "
+              "Numbers below are not those of the real experiment.")
+
+    def used_data(self, key: str, description: str, *, real: bool, source: str = "") -> None:
+        self.data[key] = {"description": description, "real": real, "source": source}
+
+    def used_weights(self, key: str, description: str, *, real: bool, source: str = "") -> None:
+        self.weights[key] = {"description": description, "real": real, "source": source}
+
+    # ---------------------------------------------------------------- measurements
+    def record(self, phase: str, **metrics) -> dict:
+        """Record metrics of a phase (e.g. ``run.record("test", accuracy=0.97)``); returns them."""
+        clean = {k: (float(v) if hasattr(v, "__float__") and not isinstance(v, (bool, int)) else v)
+                 for k, v in metrics.items()}
+        self.metrics.setdefault(phase, {}).update(clean)
+        return clean
+
+    @contextlib.contextmanager
+    def timer(self, phase: str):
+        """``with run.timer("train"):`` measures wall time, prints and records it."""
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[phase] = round(time.perf_counter() - t, 3)
+            print(f"⏱ {phase}: {self.timings[phase]:.1f} s wall time ({self.describe_device()}, "
+                  f"profile {self.profile})")
+
+    # ---------------------------------------------------------------- reporting
+    def describe_device(self) -> str:
+        d = self.device
+        return f"{d['count']} × GPU ({d['name']})" if d["kind"] == "GPU" else f"CPU, {d['count']} cores"
+
+    def banner(self) -> str:
+        import keras
+        import tensorflow as tf
+
+        if self.offline:
+            net = f"offline, mirror {self.mirror}" if self.mirror else "offline, no mirror"
+        else:
+            net = f"online, mirror {self.mirror}" if self.mirror else "online"
+        return (f"tlcourse · {self.lesson} · TensorFlow {tf.__version__} · Keras {keras.__version__} · "
+                f"{self.describe_device()} · profile {self.profile} · seed {self.seed} · {net}")
+
+    def as_dict(self) -> dict:
+        import keras
+        import tensorflow as tf
+
+        return {
+            "lesson": self.lesson, "profile": self.profile, "params": dict(self.params), "seed": self.seed,
+            "device": self.device, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "offline": self.offline, "mirror": str(self.mirror) if self.mirror else None,
+            "data": self.data, "weights": self.weights, "standins": self.standins,
+            "real": not self.standins, "metrics": self.metrics, "timings_s": self.timings,
+            "total_wall_time_s": round(time.perf_counter() - self._t0, 3),
+            "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def save(self) -> Path:
+        """Write the results JSON to ``results_dir()/<lesson>.json`` (atomically) and return its path."""
+        out = results_dir()
+        out.mkdir(parents=True, exist_ok=True)
+        path = out / f"{self.lesson}.json"
+        tmp = path.with_suffix(f".json.tmp{os.getpid()}")
+        tmp.write_text(json.dumps(self.as_dict(), indent=2, default=str))
+        os.replace(tmp, path)
+        print(f"Results of this run written to {path}")
+        return path
+
+
+def start(lesson: str, profiles: dict[str, dict], seed: int = 42) -> Run:
+    """Set up a lesson: seeds, device, profile; print the banner; return the :class:`Run`.
+
+    ``profiles`` maps ``"quick"`` and ``"full"`` to the lesson's knobs (epochs, subset sizes, batch size).
+    """
+    if not isinstance(profiles, dict) or set(profiles) != set(PROFILES):
+        raise ValueError(f"profiles must be a dict with exactly the keys {PROFILES}, e.g. "
+                         "{'quick': dict(epochs=2), 'full': dict(epochs=10)}")
+    import keras
+
+    device = detect_device()
+    profile = choose_profile(device["kind"])
+    keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow generators in one call
+    run = Run(lesson, profile, profiles[profile], seed, device)
+    print(run.banner())
+    print("Parameters:", ", ".join(f"{k}={v}" for k, v in run.params.items()))
+    return run
