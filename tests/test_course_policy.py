@@ -1,0 +1,83 @@
+"""Course-wide policies: notebook outputs (nbval references), lesson anatomy, book table of contents, sources."""
+
+import importlib.util
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from tlcourse import assets
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+spec = importlib.util.spec_from_file_location("nbrefs", ROOT / "tools" / "nbrefs.py")
+nbrefs = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(nbrefs)
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc.get("parts", toc.get("chapters", [])))
+    return files
+
+
+def test_there_are_lessons():
+    assert NOTEBOOKS, "no lesson notebooks found"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_only_in_reference_cells(path):
+    assert nbrefs.problems(nbformat.read(path, as_version=4)) == []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_anatomy(path):
+    nb = nbformat.read(path, as_version=4)
+    md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    for part in ("Questions", "Objectives", "Keypoints", "Teaching:", ":class: dropdown"):
+        assert part in md, f"{path.name}: missing {part!r}"
+    setup = next(c for c in code if "tlcourse.start(" in c)
+    assert "PROFILES" in setup and '"quick"' in setup and '"full"' in setup, "knobs per profile in the set-up cell"
+    assert any("run.save()" in c for c in code), "the lesson must write its results JSON"
+    assert any("NBVAL_CHECK_OUTPUT" in c for c in code), "at least one nbval reference cell"
+    assert not any("allow_pickle=True" in c for c in code)
+
+
+def test_every_lesson_is_in_the_book():
+    listed = set(toc_files())
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.stem}" in listed, f"add notebooks/{path.stem} to _toc.yml"
+    for f in listed:
+        assert any((ROOT / f"{f}{ext}").exists() for ext in (".md", ".ipynb")), f"_toc.yml lists missing {f}"
+
+
+def test_data_readme_names_every_asset():
+    text = (ROOT / "data" / "README.md").read_text()
+    for a in assets.ASSETS.values():
+        assert f"`{a.name}`" in text, f"data/README.md must describe {a.name}"
+        if a.url:
+            assert a.url in text, f"data/README.md must give the URL of {a.name}"
+        if a.checksum:
+            assert a.checksum[1] in text, f"data/README.md must give the checksum of {a.name}"
+
+
+def test_data_readme_is_generated_from_the_registry():
+    spec = importlib.util.spec_from_file_location("data_readme", ROOT / "tools" / "data_readme.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert (ROOT / "data" / "README.md").read_text() == mod.render(), "run: python tools/data_readme.py"

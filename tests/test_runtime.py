@@ -1,0 +1,75 @@
+"""tlcourse.start / Run: profiles, seeds, banner, stand-ins, results JSON."""
+
+import json
+
+import numpy as np
+import pytest
+
+import tlcourse
+from tlcourse import runtime
+
+PROFILES = {"quick": {"epochs": 1, "n": 10}, "full": {"epochs": 5, "n": None}}
+
+
+def test_quick_on_cpu_and_banner(course_env, monkeypatch, capsys):
+    monkeypatch.delenv("TLCOURSE_PROFILE", raising=False)
+    run = tlcourse.start("unit_lesson", PROFILES, seed=7)
+    out = capsys.readouterr().out
+    assert run.device["kind"] == "CPU"  # no GPU on the test machines
+    assert run.profile == "quick" and run.params.epochs == 1
+    assert "TensorFlow 2.21.0" in out and "Keras 3.15.1" in out and "profile quick" in out and "seed 7" in out
+
+
+def test_profile_from_environment(course_env, monkeypatch):
+    monkeypatch.setenv("TLCOURSE_PROFILE", "full")
+    assert tlcourse.start("unit_lesson", PROFILES).params.epochs == 5
+    monkeypatch.setenv("TLCOURSE_PROFILE", "fast")
+    with pytest.raises(ValueError, match="quick, full"):
+        tlcourse.start("unit_lesson", PROFILES)
+
+
+def test_profiles_must_name_both(course_env):
+    with pytest.raises(ValueError, match="exactly the keys"):
+        tlcourse.start("unit_lesson", {"quick": {}})
+
+
+def test_seed_makes_keras_deterministic(course_env):
+    import keras
+
+    def draw():
+        tlcourse.start("unit_lesson", PROFILES, seed=3)
+        layer = keras.layers.Dense(4)
+        layer.build((None, 3))
+        return np.array(layer.kernel), np.random.rand(3)
+
+    (k1, r1), (k2, r2) = draw(), draw()
+    np.testing.assert_array_equal(k1, k2)
+    np.testing.assert_array_equal(r1, r2)
+
+
+def test_standin_only_offline(course_env, monkeypatch, capsys):
+    monkeypatch.delenv("TLCOURSE_OFFLINE", raising=False)
+    run = tlcourse.start("unit_lesson", PROFILES)
+    with pytest.raises(RuntimeError, match="only for"):
+        run.standin("noise", "real data", "test")
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    run = tlcourse.start("unit_lesson", PROFILES)
+    run.standin("noise", "real data", "because")
+    assert "STAND-IN" in capsys.readouterr().out
+
+
+def test_results_json(course_env, monkeypatch):
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    run = tlcourse.start("unit_lesson", PROFILES)
+    run.standin("subset", "full data", "offline")
+    run.used_data("digits", "a subset", real=False)
+    with run.timer("train"):
+        pass
+    run.record("test", accuracy=np.float32(0.5), loss=1.25, epochs=3)
+    path = run.save()
+    assert path == course_env / "results" / "unit_lesson.json"
+    saved = json.loads(path.read_text())
+    assert saved["metrics"]["test"] == {"accuracy": 0.5, "loss": 1.25, "epochs": 3}
+    assert saved["real"] is False and saved["standins"][0]["replaces"] == "full data"
+    assert saved["profile"] == "quick" and saved["device"]["kind"] == "CPU" and "train" in saved["timings_s"]
+    assert saved["keras"] == "3.15.1" and saved["offline"] is True
