@@ -38,7 +38,15 @@ def detect_device() -> dict:
                 details = tf.config.experimental.get_device_details(gpu)
             names.append(details.get("device_name", gpu.name))
         return {"kind": "GPU", "count": len(gpus), "name": ", ".join(names)}
-    return {"kind": "CPU", "count": os.cpu_count() or 1, "name": platform.processor() or platform.machine()}
+    return {"kind": "CPU", "count": os.cpu_count() or 1, "name": _cpu_name()}
+
+
+def _cpu_name() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def choose_profile(device_kind: str) -> str:
