@@ -28,3 +28,46 @@ def shared_mirror():
     if not value or not Path(value).is_dir():
         pytest.skip("TLCOURSE_MIRROR is not set to a mirror folder (CI sets it to ../shared/mirror)")
     return Path(value)
+
+
+# --------------------------------------------------------------------------- reliability fault log
+class FaultLog:
+    """Faults injected by the reliability tests and how each ended; written to _build/results/reliability.json
+    and summarised at the end of the pytest run (the numbers the closing note of issue 6 reports)."""
+
+    def __init__(self):
+        self.entries: list[dict] = []
+
+    def add(self, fault: str, *, survived: bool, outcome: str, lost_or_corrupted: int = 0, detail: str = ""):
+        self.entries.append({"fault": fault, "survived": bool(survived), "outcome": outcome,
+                             "lost_or_corrupted": int(lost_or_corrupted), "detail": detail[:500]})
+
+    def totals(self) -> dict:
+        return {"faults_tried": len(self.entries),
+                "faults_survived": sum(e["survived"] for e in self.entries),
+                "files_lost_or_corrupted": sum(e["lost_or_corrupted"] for e in self.entries)}
+
+
+_FAULT_LOG = FaultLog()
+
+
+@pytest.fixture(scope="session")
+def fault_log():
+    yield _FAULT_LOG
+    if _FAULT_LOG.entries:
+        import json
+
+        from tlcourse.runtime import results_dir
+
+        out = results_dir()
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "reliability.json").write_text(json.dumps({**_FAULT_LOG.totals(), "faults": _FAULT_LOG.entries},
+                                                         indent=2))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FAULT_LOG.entries:
+        t = _FAULT_LOG.totals()
+        terminalreporter.write_line(f"reliability: {t['faults_tried']} faults tried, {t['faults_survived']} "
+                                    f"survived, {t['files_lost_or_corrupted']} files lost or corrupted "
+                                    "(details: _build/results/reliability.json)")

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
+import gzip
 import hashlib
 import http.client
 import json
@@ -30,6 +32,7 @@ import urllib.error
 import urllib.request
 import warnings
 import zipfile
+import zlib
 from pathlib import Path
 
 __all__ = [
@@ -231,8 +234,13 @@ def _record_hash(target: Path, digest: str, origin: str) -> None:
     p = _recorded_path(target)
     p.parent.mkdir(parents=True, exist_ok=True)
     tmp = p.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(f"{digest}  {target.name}  (first obtained from {origin})\n")
-    os.replace(tmp, p)
+    try:
+        tmp.write_text(f"{digest}  {target.name}  (first obtained from {origin})\n")
+        os.replace(tmp, p)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 def _mirror_listed_hash(mirror: Path, rel: str) -> str | None:
@@ -246,9 +254,31 @@ def _mirror_listed_hash(mirror: Path, rel: str) -> str | None:
     return None
 
 
+def _format_problem(path: Path, filename: str) -> str | None:
+    """A cheap check that a file is what its name says (zip, HDF5, gzip), for files without a published
+    checksum: it catches a truncated archive or an HTML error page saved under the file's name."""
+    name = filename.lower()
+    try:
+        with open(path, "rb") as f:
+            head = f.read(16)
+        if name.endswith((".zip", ".npz", ".keras")):
+            if not zipfile.is_zipfile(path):
+                return f"not a complete zip archive (starts with {head[:8]!r}; truncated download?)"
+        elif name.endswith((".h5", ".hdf5")):
+            if not head.startswith(b"\x89HDF\r\n\x1a\n"):
+                return f"not an HDF5 file (starts with {head[:8]!r}; an error page saved under its name?)"
+        elif name.endswith((".gz", ".tgz")):
+            if not head.startswith(b"\x1f\x8b"):
+                return f"not a gzip file (starts with {head[:8]!r}; an error page saved under its name?)"
+    except OSError as err:
+        return f"unreadable ({err})"
+    return None
+
+
 def _verify(asset: Asset, path: Path, expected_sha256: str | None = None) -> tuple[bool, str]:
     """Check ``path`` against the publisher's checksum, else against a hash we were told
-    (recorded first download, or the mirror's SHA256SUMS). Returns (ok, description)."""
+    (recorded first download, or the mirror's SHA256SUMS), else that it is a well-formed file of its
+    kind (zip, HDF5, gzip). Returns (ok, description)."""
     if asset.size is not None and asset.checksum and path.stat().st_size != asset.size:
         return False, f"size {path.stat().st_size:,} bytes, expected {asset.size:,}"
     if asset.checksum:
@@ -258,27 +288,79 @@ def _verify(asset: Asset, path: Path, expected_sha256: str | None = None) -> tup
     if expected_sha256:
         got = file_hash(path)
         return (got == expected_sha256), f"sha256 {got}, expected {expected_sha256}"
+    problem = _format_problem(path, asset.filename)
+    if problem:
+        return False, problem
     return True, "no published checksum"
 
 
 # --------------------------------------------------------------------------- fetching
 
 @contextlib.contextmanager
-def _lock(target: Path):
-    """An exclusive lock per target file, so two processes fetching one asset take turns."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = target.parent / f".{target.name}.lock"
+def _lock(target: Path, doing: str = "fetching"):
+    """An exclusive lock per target file, so two processes fetching one asset take turns.
+
+    Yields True when the lock is held. Yields False without locking where no lock file can be made
+    (Windows, or a read-only cache folder: a verified copy can still be read from it, and any write is
+    refused later with a clear message); the atomic rename still protects the cache then."""
     try:
         import fcntl
     except ImportError:  # Windows: rely on the atomic rename alone
-        yield
+        yield False
         return
-    with open(lock_path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    lock_path = target.parent / f".{target.name}.lock"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fh = open(lock_path, "a+")
+    except OSError:
+        yield False
+        return
+    with fh:
         try:
-            yield
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"Waiting for another process that is {doing} {target.name} ...", flush=True)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield True
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_stale_parts(target: Path) -> None:
+    """Delete temporary ``.part`` files of ``target`` left by a process that was killed mid-download.
+    Called only while holding the lock, so no live fetch of ours is writing them."""
+    with contextlib.suppress(OSError):
+        for part in target.parent.glob(f".{target.name}.*.part"):
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+
+_DISK_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+                errno.EEXIST, errno.EISDIR} | ({errno.EDQUOT} if hasattr(errno, "EDQUOT") else set())
+
+
+def _is_disk_error(err: BaseException) -> bool:
+    """An error of the local file system (full, read-only, not a folder), not of the network."""
+    return (isinstance(err, OSError) and not isinstance(err, urllib.error.URLError)
+            and err.errno in _DISK_ERRNOS)
+
+
+def _disk_error(asset_name: str, target: Path, err: OSError) -> AssetError:
+    if err.errno in (errno.ENOSPC, errno.EFBIG) or err.errno == getattr(errno, "EDQUOT", -1):
+        what = (f"the disk is full or a file-size limit was hit while writing into {target.parent} "
+                f"({os.strerror(err.errno)})")
+        todo = ("free some disk space, or set TLCOURSE_DATA (course files) or KERAS_HOME (Keras files, before "
+                "importing Keras) to a folder on a disk with enough free space")
+    else:
+        what = f"the cache folder {target.parent} cannot be written ({err.strerror or err})"
+        todo = ("set TLCOURSE_DATA (course files) or KERAS_HOME (Keras files, before importing Keras) to a "
+                "folder you can write to")
+    size = ASSETS[asset_name].size if asset_name in ASSETS else None
+    need = f" The file needs {size / 1e6:,.1f} MB." if size else ""
+    return AssetError(f"Could not save {asset_name!r}: {what}. Nothing partial was left behind.{need}\n"
+                      f"  expected path: {target}\n"
+                      f"What to do: {todo}, then run the cell again.")
 
 
 def _by_hand(asset: Asset, target: Path, reason: str) -> AssetError:
@@ -300,8 +382,9 @@ def _check_writable(target: Path) -> None:
             pass
     except OSError as err:
         raise AssetError(
-            f"The cache folder {target.parent} is not writable ({err.strerror}). "
-            f"Set TLCOURSE_DATA (course files) or KERAS_HOME (Keras files, before importing Keras) "
+            f"The cache folder {target.parent} is not writable ({err.strerror or err}).\n"
+            f"  expected path: {target}\n"
+            f"What to do: set TLCOURSE_DATA (course files) or KERAS_HOME (Keras files, before importing Keras) "
             f"to a folder you can write to, with enough free space."
         ) from err
 
@@ -324,8 +407,13 @@ def _timeout() -> float:
     return float(os.environ.get("TLCOURSE_TIMEOUT", "60"))
 
 
+class _VerificationFailed(Exception):
+    """A download arrived whole but is not the expected file (checksum, size or format)."""
+
+
 def _download(asset: Asset, target: Path, progress: bool) -> None:
-    """Download ``asset.url`` to a temporary file next to ``target`` and rename it into place."""
+    """Download ``asset.url`` to a temporary file next to ``target``, verify it, and only then rename it
+    into place: the cache never holds a partial or unverified download, even if the process is killed."""
     from tqdm.auto import tqdm
 
     req = urllib.request.Request(asset.url, headers={"User-Agent": _USER_AGENT})
@@ -350,6 +438,12 @@ def _download(asset: Asset, target: Path, progress: bool) -> None:
                     raise http.client.IncompleteRead(b"", int(length) - done)
             out.flush()
             os.fsync(out.fileno())
+        if asset.size is not None and not asset.checksum and done != asset.size:
+            raise _VerificationFailed(f"size {done:,} bytes, the registry says {asset.size:,} (a truncated "
+                                      "download, or the publisher changed the file: then update the registry)")
+        ok, why = _verify(asset, Path(tmp), None)
+        if not ok:
+            raise _VerificationFailed(why)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -363,10 +457,15 @@ def _describe_network_error(err: BaseException) -> str:
             return f"too many redirects (HTTP {err.code}, a redirect loop?)"
         return f"the server answered HTTP {err.code} {err.reason}"
     reason = getattr(err, "reason", err)
+    if isinstance(reason, socket.gaierror):
+        return "the host name could not be resolved (no internet connection, or a DNS problem)"
+    if isinstance(reason, ConnectionRefusedError):
+        return "the server refused the connection (is it down, or is a firewall blocking it?)"
     if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
         return ("SSL certificate verify failed. Your Python does not trust the server's certificate "
                 "(common on macOS python.org installs: run 'Install Certificates.command'; elsewhere "
-                "`pip install --upgrade certifi`, or ask your network admin about a proxy certificate)")
+                "`pip install --upgrade certifi` and `export SSL_CERT_FILE=\"$(python -m certifi)\"`, or ask your "
+                "network admin about a proxy certificate)")
     if isinstance(reason, (socket.timeout, TimeoutError)):
         return f"the server did not answer within {_timeout():.0f} s (set TLCOURSE_TIMEOUT to wait longer)"
     if isinstance(err, http.client.IncompleteRead):
@@ -380,16 +479,29 @@ def fetch(name: str, *, progress: bool = True, retries: int = 1) -> Path:
     """Return the path of a verified local copy of asset ``name`` (see the module docstring)."""
     asset = get(name)
     target = locate(asset)
-    with _lock(target):
+    try:
+        return _fetch_locked(asset, target, progress, retries)
+    except AssetError:
+        raise
+    except OSError as err:
+        if _is_disk_error(err):
+            raise _disk_error(asset.name, target, err) from err
+        raise
+
+
+def _fetch_locked(asset: Asset, target: Path, progress: bool, retries: int) -> Path:
+    with _lock(target) as locked:
         # 1. cache
-        if target.exists():
+        if target.is_file():
             ok, why = _verify(asset, target, _recorded_hash(target))
             if ok:
                 return target
-            warnings.warn(f"Cached {target} failed verification ({why}); fetching it again.", stacklevel=2)
+            warnings.warn(f"Cached {target} failed verification ({why}); fetching it again.", stacklevel=3)
             _check_writable(target)
             target.unlink()
         _check_writable(target)
+        if locked:
+            _remove_stale_parts(target)
 
         # 2. mirror
         mirror = mirror_dir()
@@ -408,7 +520,7 @@ def fetch(name: str, *, progress: bool = True, retries: int = 1) -> Path:
                     _record_hash(target, digest, f"mirror {src}")
                     if not listed:
                         warnings.warn(f"{asset.name}: no published checksum and the mirror lists none; "
-                                      f"recorded sha256 {digest} for later checks.", stacklevel=2)
+                                      f"recorded sha256 {digest} for later checks.", stacklevel=3)
                 return target
 
         # 3. download
@@ -421,23 +533,23 @@ def fetch(name: str, *, progress: bool = True, retries: int = 1) -> Path:
         for attempt in range(retries + 1):
             try:
                 _download(asset, target, progress)
+            except _VerificationFailed as err:
+                raise _by_hand(asset, target, f"the downloaded file failed verification ({err}); it was deleted. "
+                                              "A proxy or captive portal may have altered it.") from None
             except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
+                if _is_disk_error(err):
+                    raise _disk_error(asset.name, target, err) from err
                 last = err
                 if isinstance(err, urllib.error.HTTPError) and err.code < 500:
                     break  # 4xx will not fix itself
                 if attempt < retries:
                     time.sleep(min(2 ** attempt, 5))
                 continue
-            ok, why = _verify(asset, target, None)
-            if not ok:
-                target.unlink()
-                raise _by_hand(asset, target, f"the downloaded file failed verification ({why}); it was deleted. "
-                                              "A proxy or captive portal may have altered it.")
             if not asset.checksum:
                 digest = file_hash(target)
                 _record_hash(target, digest, asset.url)
                 warnings.warn(f"{asset.name}: the publisher gives no checksum; recorded sha256 {digest} "
-                              f"for later checks.", stacklevel=2)
+                              f"for later checks.", stacklevel=3)
             return target
         raise _by_hand(asset, target, _describe_network_error(last)) from last
 
@@ -457,16 +569,60 @@ def _safe_members_zip(zf: zipfile.ZipFile, dest: Path) -> None:
             raise AssetError(f"Refusing to extract {zf.filename}: the entry {name!r} is a symbolic link.")
 
 
+def _archive_stamp(archive: Path) -> dict:
+    st = archive.stat()
+    return {"archive": archive.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _extracted_from(dest: Path, archive: Path) -> bool:
+    """True when ``dest`` holds a complete extraction of this very archive (same name, size and time)."""
+    try:
+        stamp = json.loads((dest / ".complete").read_text())
+    except (OSError, ValueError):
+        return False
+    return stamp == _archive_stamp(archive)
+
+
+def _safe_members_tar(tf: tarfile.TarFile, archive: Path, dest: Path) -> None:
+    for member in tf.getmembers():
+        name = member.name
+        if name.startswith(("/", "\\")) or ".." in Path(name).parts:
+            raise AssetError(f"Refusing to extract {archive}: the entry {name!r} would be written outside "
+                             f"{dest}. The archive is damaged or malicious; delete it and download it again.")
+
+
 def extract(archive: str | os.PathLike, dest: str | os.PathLike | None = None) -> Path:
     """Extract a zip or tar archive safely into ``dest`` (default: ``<archive>_extracted/`` next to it,
     the name Keras 3's ``get_file(extract=True)`` uses). Entries that would escape ``dest`` are refused,
-    a truncated archive is detected, and a half-finished extraction is never left in place."""
+    a truncated archive is detected, and a half-finished extraction is never left in place. A complete
+    extraction of the same archive is reused; a new copy of the archive is extracted again."""
     archive = Path(archive)
+    if not archive.is_file():
+        raise AssetError(f"{archive} does not exist (or is not a file). Fetch it first with "
+                         "tlcourse.assets.fetch(name), which returns the path to pass here.")
     dest = Path(dest) if dest is not None else archive.with_name(archive.name.split(".")[0] + "_extracted")
-    done_marker = dest / ".complete"
-    if done_marker.exists():
+    if _extracted_from(dest, archive):
+        return dest
+    try:
+        with _lock(dest, "extracting") as locked:
+            return _extract_locked(archive, dest, locked)
+    except AssetError:
+        raise
+    except OSError as err:
+        if _is_disk_error(err):
+            raise AssetError(f"Could not extract {archive} into {dest}: {os.strerror(err.errno)}. Nothing "
+                             "partial was left behind.\nWhat to do: free some disk space or choose a folder "
+                             "you can write to (TLCOURSE_DATA / KERAS_HOME), then run the cell again.") from err
+        raise
+
+
+def _extract_locked(archive: Path, dest: Path, locked: bool) -> Path:
+    if _extracted_from(dest, archive):  # another process finished it while we waited for the lock
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
+    for stale in dest.parent.glob(f".{dest.name}.*") if locked else ():  # left by a killed extraction
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
     try:
         if zipfile.is_zipfile(archive):
@@ -477,19 +633,20 @@ def extract(archive: str | os.PathLike, dest: str | os.PathLike | None = None) -
                     if bad is not None:
                         raise AssetError(f"{archive} is corrupt (bad CRC in {bad!r}); delete it and fetch it again.")
                     zf.extractall(tmp)
-            except (zipfile.BadZipFile, EOFError) as err:
+            except (zipfile.BadZipFile, EOFError, zlib.error) as err:
                 raise AssetError(f"{archive} is truncated or corrupt ({err}); delete it and fetch it again.") from err
         elif tarfile.is_tarfile(archive):
             try:
                 with tarfile.open(archive) as tf:
-                    tf.extractall(tmp, filter="data")
-            except (tarfile.TarError, EOFError) as err:
+                    _safe_members_tar(tf, archive, dest)
+                    tf.extractall(tmp, filter="data")  # refuses .., absolute paths, links out, devices
+            except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
                 raise AssetError(f"Refusing or failing to extract {archive} ({err}); delete it and fetch it "
                                  "again.") from err
         else:
             raise AssetError(f"{archive} is not a zip or tar archive (truncated download?). Delete it and fetch "
                              "it again.")
-        (tmp / ".complete").write_text(json.dumps({"archive": archive.name}))
+        (tmp / ".complete").write_text(json.dumps(_archive_stamp(archive)))
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(tmp, dest)

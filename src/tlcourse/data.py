@@ -64,6 +64,10 @@ def load_mnist(run, n_train: int | None = None, n_test: int | None = None):
     """
     import keras
 
+    for what, value in (("n_train", n_train), ("n_test", n_test)):
+        if value is not None and (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1):
+            raise ValueError(f"{what}={value!r}: give a positive number of examples (e.g. {what}=8000), or None "
+                             "for all of them; set it per profile in PROFILES.")
     if keras_file_available("mnist.npz"):
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
         run.used_data("mnist", "MNIST 60,000 train / 10,000 test (keras.datasets)", real=True)

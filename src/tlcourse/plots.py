@@ -76,10 +76,9 @@ def plot_history(*histories, names=None, metrics=None, join=False, title=None):
 
 
 def _check_images(images):
-    images = np.asarray(images)
-    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] not in (1, 3)):
-        raise ValueError(f"Expected images shaped (n, height, width) or (n, height, width, 1|3), got "
-                         f"{images.shape}. For one image, use images[None].")
+    from .checks import check_images
+
+    images = check_images(images)  # shape (n, h, w[, 1|3]) and a numeric dtype, or a message naming the fix
     if images.dtype.kind == "f" and images.max(initial=0) > 1.0:
         images = np.clip(images / 255.0, 0, 1)  # floats in 0-255 (e.g. after a cast): scale for display
     if images.ndim == 4 and images.shape[-1] == 1:
@@ -91,8 +90,22 @@ def show_images(images, labels=None, class_names=None, n=9, predictions=None, co
     """A grid of the first ``n`` images with their labels (and predictions, red where wrong)."""
     import matplotlib.pyplot as plt
 
+    from .checks import check_labels
+
     images = _check_images(images)
+    if not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n={n!r}: give the number of images to show, a positive integer (e.g. n=9).")
     n = min(n, len(images))
+    n_classes = len(class_names) if class_names is not None else None
+    for what, values in (("labels", labels), ("predictions", predictions)):
+        if values is not None:
+            checked = check_labels(values, n_classes, name=what)
+            if len(checked) < n:
+                raise ValueError(f"{what} has {len(checked)} entries for {n} images: pass one per image "
+                                 f"(the same slice as the images, e.g. {what}[:{n}]).")
+    if predictions is not None and labels is None:
+        raise ValueError("predictions need the true labels too: show_images(images, labels, class_names, "
+                         "predictions=...).")
     cols = cols or int(np.ceil(np.sqrt(n)))
     rows = int(np.ceil(n / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(1.9 * cols, 2.1 * rows), squeeze=False)
@@ -121,10 +134,16 @@ def plot_confusion(y_true, y_pred, class_names, probabilities=None, images=None,
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    y_true, y_pred = np.asarray(y_true).astype(int).ravel(), np.asarray(y_pred).astype(int).ravel()
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}.")
+    from .checks import check_labels
+
+    if class_names is None or len(class_names) < 2:
+        raise ValueError("class_names must list every class (at least two), e.g. class_names=train_ds.class_names.")
     k = len(class_names)
+    y_true = check_labels(y_true, k, name="y_true")
+    y_pred = check_labels(y_pred, k, name="y_pred")  # probabilities are refused with the argmax hint
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}: predict on exactly the "
+                         "examples whose labels you pass (same order, same subset).")
     cm = np.zeros((k, k), dtype=int)
     np.add.at(cm, (y_true, y_pred), 1)
     shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
@@ -153,7 +172,18 @@ def param_table(*models, names=None):
     def count(weights):
         return int(sum(np.prod(w.shape) for w in weights))
 
+    if not models:
+        raise TypeError("param_table needs at least one Keras model: param_table(model) or "
+                        "param_table(model_a, model_b, names=['a', 'b']).")
+    for m in models:
+        if not hasattr(m, "trainable_weights"):
+            raise TypeError(f"param_table expects Keras models, got {type(m).__name__}.")
     names = list(names) if names is not None else [m.name for m in models]
+    if len(names) != len(models):
+        raise ValueError(f"Got {len(models)} models but {len(names)} names: give one name per model.")
+    if len(set(names)) != len(names):
+        raise ValueError(f"Two models have the same name ({', '.join(names)}); a reloaded model keeps the name "
+                         "of the original. Pass names=[...] to tell them apart.")
     data = {}
     for name, m in zip(names, models):
         if not hasattr(m, "trainable_weights"):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import numbers
 import os
 import platform
+import re
 import time
 from pathlib import Path
 
@@ -181,6 +183,15 @@ def start(lesson: str, profiles: dict[str, dict], seed: int = 42) -> Run:
     if not isinstance(profiles, dict) or set(profiles) != set(PROFILES):
         raise ValueError(f"profiles must be a dict with exactly the keys {PROFILES}, e.g. "
                          "{'quick': dict(epochs=2), 'full': dict(epochs=10)}")
+    for name, knobs in profiles.items():
+        if not isinstance(knobs, dict):
+            raise ValueError(f"profiles[{name!r}] must be a dict of the lesson's knobs, e.g. dict(epochs=2), "
+                             f"got {type(knobs).__name__}.")
+    if not isinstance(lesson, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", lesson):
+        raise ValueError(f"lesson={lesson!r}: use the notebook's file name without .ipynb (letters, digits, "
+                         "'_', '-', '.'), e.g. '01_save_load_resume'; it names the results file.")
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed={seed!r}: use a non-negative integer, e.g. seed=42.")
     import keras
 
     device = detect_device()
