@@ -37,6 +37,7 @@ class FaultLog:
 
     def __init__(self):
         self.entries: list[dict] = []
+        self.written = None
 
     def add(self, fault: str, *, survived: bool, outcome: str, lost_or_corrupted: int = 0, detail: str = ""):
         self.entries.append({"fault": fault, "survived": bool(survived), "outcome": outcome,
@@ -61,8 +62,8 @@ def fault_log():
 
         out = results_dir()
         out.mkdir(parents=True, exist_ok=True)
-        (out / "reliability.json").write_text(json.dumps({**_FAULT_LOG.totals(), "faults": _FAULT_LOG.entries},
-                                                         indent=2))
+        _FAULT_LOG.written = out / "reliability.json"
+        _FAULT_LOG.written.write_text(json.dumps({**_FAULT_LOG.totals(), "faults": _FAULT_LOG.entries}, indent=2))
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -70,4 +71,4 @@ def pytest_terminal_summary(terminalreporter):
         t = _FAULT_LOG.totals()
         terminalreporter.write_line(f"reliability: {t['faults_tried']} faults tried, {t['faults_survived']} "
                                     f"survived, {t['files_lost_or_corrupted']} files lost or corrupted "
-                                    "(details: _build/results/reliability.json)")
+                                    f"(details: {_FAULT_LOG.written})")

@@ -438,9 +438,12 @@ def _download(asset: Asset, target: Path, progress: bool) -> None:
                     raise http.client.IncompleteRead(b"", int(length) - done)
             out.flush()
             os.fsync(out.fileno())
-        if asset.size is not None and not asset.checksum and done != asset.size:
+        if asset.size is not None and not asset.checksum and done < asset.size:  # no checksum: guard truncation
             raise _VerificationFailed(f"size {done:,} bytes, the registry says {asset.size:,} (a truncated "
                                       "download, or the publisher changed the file: then update the registry)")
+        if asset.size is not None and not asset.checksum and done > asset.size:
+            warnings.warn(f"{asset.name}: {done:,} bytes, the registry says {asset.size:,}; the publisher may have "
+                          "updated the file (its sha256 is recorded below).", stacklevel=4)
         ok, why = _verify(asset, Path(tmp), None)
         if not ok:
             raise _VerificationFailed(why)
