@@ -394,8 +394,8 @@ def _code_sources():
 
 
 def unsafe_calls(source: str) -> list[str]:
-    """Calls that load or extract unsafely: allow_pickle=True, safe_mode=False, Lambda layers, pickle.load,
-    a raw .extractall() (use tlcourse.assets.extract)."""
+    """Calls that load or extract unsafely: np.load without an explicit allow_pickle=False, allow_pickle=True,
+    safe_mode=False, Lambda layers, pickle.load, a raw .extractall() (use tlcourse.assets.extract)."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if not isinstance(node, ast.Call):
@@ -412,19 +412,25 @@ def unsafe_calls(source: str) -> list[str]:
             found.append("pickle.load")
         if name == "extractall":
             found.append(".extractall()")
+        if name == "load" and isinstance(fn, ast.Attribute) and getattr(fn.value, "id", "") in ("np", "numpy"):
+            if not any(kw.arg == "allow_pickle" and isinstance(kw.value, ast.Constant) and kw.value.value is False
+                       for kw in node.keywords):
+                found.append("np.load without allow_pickle=False")
     return found
 
 
 def test_policy_detector_finds_unsafe_code():
-    assert unsafe_calls("np.load(p, allow_pickle=True)") == ["allow_pickle=True"]
+    assert unsafe_calls("np.load(p, allow_pickle=True)") == ["allow_pickle=True", "np.load without allow_pickle=False"]
+    assert unsafe_calls("with np.load(p) as z: pass") == ["np.load without allow_pickle=False"]
     assert unsafe_calls("m = keras.models.load_model(p, safe_mode=False)") == ["safe_mode=False"]
     assert unsafe_calls("x = layers.Lambda(lambda t: t / 255)(x)") == ["Lambda layer"]
     assert unsafe_calls("d = pickle.load(f)\nzf.extractall('.')") == ["pickle.load", ".extractall()"]
-    assert unsafe_calls("np.load(p)\nkeras.models.load_model(p)\nlayers.Resizing(8, 8)") == []
+    assert unsafe_calls("np.load(p, allow_pickle=False)\nkeras.models.load_model(p)\nlayers.Resizing(8, 8)") == []
 
 
 def test_no_unsafe_loading_in_lessons_or_package():
-    """Lessons and tlcourse load arrays with allow_pickle=False, models with safe_mode=True, build no Lambda
+    """Lessons and tlcourse load arrays with an explicit allow_pickle=False (or tlcourse.checks.load_array),
+    models with safe_mode=True (the default), build no Lambda
     layers and extract only through tlcourse.assets.extract. A lesson cell that shows the Lambda pitfall on
     purpose carries the comment '# pitfall'."""
     problems = []
@@ -439,7 +445,9 @@ def test_no_unsafe_loading_in_lessons_or_package():
         if found and "# pitfall" in src.lower():
             found = [f for f in found if f not in ("Lambda layer", "safe_mode=False")]
         problems += [f"{where}: {f}" for f in found]
-    assert problems == []
+    assert problems == [], ("Fix: np.load(path, allow_pickle=False) or tlcourse.checks.load_array(path); "
+                            "keras.layers.Resizing/Rescaling instead of Lambda; tlcourse.assets.extract(archive) "
+                            "instead of extractall; keep load_model's default safe_mode=True")
 
 
 # --------------------------------------------------------------------------- helpers reject wrong inputs
