@@ -156,6 +156,61 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
         licence="Apache 2.0 (Keras Applications)",
         source="https://keras.io/api/applications/efficientnet/",
     ),
+    Asset(
+        name="emnist.zip",
+        url="https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",
+        filename="emnist/gzip.zip", size=561_753_746,
+        md5="58c8d27c78d21e728a6bc7b3cc06412e",
+        licence="NIST (public domain in the US; cite Cohen et al. 2017, EMNIST)",
+        source="https://www.nist.gov/itl/products-and-services/emnist-dataset",
+        note="All EMNIST splits as gzipped IDX files plus their mappings; read with the `emnist` package "
+             "(emnist.CACHE_FILE_PATH points at this file). NIST publishes no checksum: the md5 is the reference "
+             "torchvision's EMNIST loader checks (same URL).",
+    ),
+    Asset(
+        name="emnist-balanced-mapping",
+        url=None,
+        filename="emnist/emnist-balanced-mapping.txt", size=328,
+        licence="NIST (public domain in the US; cite Cohen et al. 2017, EMNIST)",
+        source="https://www.nist.gov/itl/products-and-services/emnist-dataset",
+        note="Mirror-only copy of gzip/emnist-balanced-mapping.txt (label -> character code), for offline use "
+             "when emnist.zip is missing; online it is read from inside emnist.zip.",
+    ),
+    *[Asset(
+        name=f"fashion-mnist-{part}",
+        url=f"https://storage.googleapis.com/tensorflow/tf-keras-datasets/{part}-idx{dim}-ubyte.gz",
+        filename=f"fashion-mnist/{part}-idx{dim}-ubyte.gz", size=size, md5=md5, cache="keras/datasets",
+        licence="MIT (Zalando SE)",
+        source="https://github.com/zalandoresearch/fashion-mnist",
+        note="" if part != "train-images" else (
+            "The four fashion-mnist-* files are what keras.datasets.fashion_mnist.load_data() reads; md5s as "
+            "published by Zalando Research. Offline, Debian's dataset-fashion-mnist package "
+            "(/usr/share/datasets/fashion-mnist) holds the same images."),
+    ) for part, dim, size, md5 in [
+        ("train-images", 3, 26_421_880, "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        ("train-labels", 1, 29_515, "25c81989df183df01b3e8a0aad5dffbe"),
+        ("t10k-images", 3, 4_422_102, "bef4ecab320f06d8554ea6380940ec79"),
+        ("t10k-labels", 1, 5_148, "bb300cfdad3c16e7a12a480ee83cd310"),
+    ]],
+    Asset(
+        name="cifar-10-python.tar.gz",
+        url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        filename="cifar-10-batches-py-target_archive", size=170_498_071,
+        sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce", cache="keras/datasets",
+        licence="CIFAR-10 (A. Krizhevsky, 2009): free to use, cite the tech report",
+        source="https://www.cs.toronto.edu/~kriz/cifar.html",
+        note="Used by keras.datasets.cifar10.load_data(), which stores the archive under this name; the sha256 "
+             "is the one Keras checks.",
+    ),
+    Asset(
+        name="cifar10-test-jpeg",
+        url=None,
+        filename="cifar10/cifar10_test_jpeg.npz", size=28_435_524,
+        licence="CIFAR-10 (A. Krizhevsky, 2009): free to use, cite the tech report",
+        source="https://www.cs.toronto.edu/~kriz/cifar.html",
+        note="Mirror-only: the 10,000 CIFAR-10 test images as JPEG-decoded pixels (x_test uint8 32x32x3, y_test, "
+             "class_names), the offline stand-in source when cifar-10-python.tar.gz is missing.",
+    ),
 ]}
 
 
