@@ -175,7 +175,7 @@ def load_cifar10(run, n_train: int | None = None, n_test: int | None = None, see
         classes = list(CIFAR10_CLASSES)
     else:
         path = assets.fetch("cifar10-test-jpeg")
-        with np.load(path) as npz:
+        with np.load(path, allow_pickle=False) as npz:
             images, labels = npz["x_test"], npz["y_test"].reshape(-1)
             classes = [str(c) for c in npz["class_names"]]
         train, test = standins.stratified_split(labels, len(labels) // 5, seed=0)  # 8,000 / 2,000
@@ -228,7 +228,7 @@ def cached_arrays(name: str, settings: dict, compute, folder: str | os.PathLike 
             meta = json.loads(meta_path.read_text())
             if meta.get("settings") != settings_json:
                 raise ValueError("settings differ")
-            arrays = {k: np.load(folder / f"{stem}.{k}.npy") for k in meta["arrays"]}
+            arrays = {k: np.load(folder / f"{stem}.{k}.npy", allow_pickle=False) for k in meta["arrays"]}
             for k, spec in meta["arrays"].items():
                 if list(arrays[k].shape) != spec["shape"] or str(arrays[k].dtype) != spec["dtype"]:
                     raise ValueError(f"{k} has shape {arrays[k].shape}, expected {spec['shape']}")
