@@ -153,3 +153,23 @@ def test_shared_mirror_cats_and_dogs(course_env, shared_mirror, monkeypatch, tmp
     jpgs = list(out.rglob("*.jpg"))
     assert len(jpgs) == 3000
     assert {p.parent.name for p in jpgs} == {"cats", "dogs"}
+
+
+def test_build_mirror_skips_mirror_only_files(course_env, registry, monkeypatch, capsys):
+    """`make mirror` on a machine with internet: files with no public URL are skipped, not an error."""
+    payload = b"downloadable"
+    registry("d.bin", payload)
+    reg = assets.ASSETS
+    reg["only-in-mirror"] = Asset(name="only-in-mirror", url=None, filename="t/o.bin", size=None, licence="test",
+                                  source="test")
+    src = course_env / "src_mirror"
+    (src / "t").mkdir(parents=True)
+    (src / "t" / "d.bin").write_bytes(payload)
+    monkeypatch.setenv("TLCOURSE_MIRROR", str(src))
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    monkeypatch.setattr(assets, "ASSETS", {k: reg[k] for k in ("d.bin", "only-in-mirror")})
+    out = assets.build_mirror(course_env / "classroom", progress=False)
+    assert (out / "SHA256SUMS").read_text() == f"{_sha256(payload)}  t/d.bin\n"
+    assert "only-in-mirror" in capsys.readouterr().out
+    with pytest.raises(AssetError, match="only-in-mirror"):  # asked for by name, its absence is an error
+        assets.build_mirror(course_env / "classroom2", ["only-in-mirror"], progress=False)

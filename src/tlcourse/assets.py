@@ -721,12 +721,15 @@ def build_mirror(dest: str | os.PathLike, names: list[str] | None = None, *, pro
     Point ``TLCOURSE_MIRROR`` at ``dest`` on machines without internet."""
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
-    lines, failures = [], []
+    lines, failures, skipped = [], [], []
     for name in names or list(ASSETS):
         asset = get(name)
         try:
             path = fetch(name, progress=progress)
         except AssetError as err:
+            if asset.url is None and not names:
+                skipped.append(name)  # mirror-only stand-in sources: nothing to download
+                continue
             failures.append(f"{name}: {err}")
             continue
         out = dest / asset.mirror_path
@@ -735,6 +738,8 @@ def build_mirror(dest: str | os.PathLike, names: list[str] | None = None, *, pro
             _copy_atomic(path, out)
         lines.append(f"{file_hash(out)}  {asset.mirror_path}")
     (dest / "SHA256SUMS").write_text("\n".join(sorted(lines, key=lambda l: l.split()[1])) + "\n")
+    if skipped:
+        print(f"Skipped {len(skipped)} mirror-only file(s) that have no public URL: {', '.join(skipped)}")
     if failures:
         raise AssetError(f"{len(failures)} asset(s) could not be mirrored:\n" + "\n".join(failures))
     return dest
