@@ -303,7 +303,7 @@ def mnist_dense_model(run, path: str | os.PathLike = "artifacts/mnist_dense.kera
     (x_train, y_train), (x_test, y_test) = data.load_mnist(run)
     x_train, x_test = x_train.astype("float32") / 255.0, x_test.astype("float32") / 255.0
     inputs = keras.Input((28, 28), name="pixels")
-    x = keras.layers.Flatten()(inputs)
+    x = keras.layers.Flatten(name="flatten")(inputs)
     x = keras.layers.Dense(8, activation="relu", name="hidden_8")(x)
     x = keras.layers.Dense(4, activation="relu", name="hidden_4")(x)
     outputs = keras.layers.Dense(10, activation="softmax", name="digits")(x)
