@@ -32,8 +32,9 @@ book: $(STAMP)
 book-strict: $(STAMP)
 	$(TEST_ENV) $(BIN)/jupyter-book build . -W --keep-going
 
+# TLCOURSE_IDEMPOTENCE=1: tests/test_idempotence.py also runs every lesson twice in one kernel.
 test: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
+	$(TEST_ENV) TLCOURSE_IDEMPOTENCE=1 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=1800 -p no:randomly -v
 	$(MAKE) --no-print-directory book-strict
 

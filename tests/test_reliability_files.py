@@ -381,14 +381,14 @@ def test_lesson_models_reload_in_safe_mode(path):
 def _code_sources():
     """(where, python source) of every code cell of every lesson and every module of tlcourse."""
     import nbformat
+    from IPython.core.inputtransformer2 import TransformerManager
 
+    to_python = TransformerManager().transform_cell  # %magics and !commands become plain Python calls
     for path in NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         for i, cell in enumerate(nb.cells):
             if cell.cell_type == "code":
-                src = "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                                for line in cell.source.splitlines())
-                yield f"{path.name} cell {i}", src
+                yield f"{path.name} cell {i}", to_python(cell.source)
     for path in sorted((ROOT / "src" / "tlcourse").glob("*.py")):
         yield str(path.relative_to(ROOT)), path.read_text()
 

@@ -426,7 +426,8 @@ def _by_hand(asset: Asset, target: Path, reason: str) -> AssetError:
         f"  expected path: {target}\n"
         f"What to do: check your connection and run the cell again; or download the URL in a browser and save "
         f"it at the expected path (the course verifies it); or point TLCOURSE_MIRROR at a folder made with "
-        f"`python -m tlcourse mirror DIR` on a machine with internet."
+        f"`python -m tlcourse mirror DIR` on a machine with internet. Without internet, set TLCOURSE_OFFLINE=1: "
+        f"the lessons then use the cache and the mirror, and announced stand-ins for what is missing."
     )
 
 

@@ -13,8 +13,9 @@ __all__ = ["keras_file_available", "pretrained", "load_mnist", "read_idx"]
 
 
 def keras_file_available(name: str) -> bool:
-    """Make sure the Keras-managed asset ``name`` can be used by Keras: already in Keras's cache, copied there
-    from the mirror (and verified), or downloadable because we are online. False only when offline and missing."""
+    """Make sure the Keras-managed asset ``name`` is in Keras's cache, where Keras looks for it: already there,
+    copied from the mirror, or downloaded (all verified). Returns False only offline, when the file is missing;
+    online, a failed download raises the :class:`~tlcourse.assets.AssetError` that says what to do."""
     asset = assets.get(name)
     if not asset.cache.startswith("keras/"):
         raise ValueError(f"{name!r} is not a Keras-managed file; use tlcourse.assets.fetch({name!r}).")
@@ -24,7 +25,7 @@ def keras_file_available(name: str) -> bool:
     except assets.AssetError:
         if assets.is_offline():
             return False
-        return True  # online: Keras downloads it itself (and checks its own hash where it has one)
+        raise
 
 
 def pretrained(run, name: str, model: str) -> str | None:
