@@ -69,6 +69,12 @@ def plot_history(*histories, names=None, metrics=None, join=False, title=None):
         ax.set_title(metric)
         ax.set_ylabel(metric)
         ax.xaxis.get_major_locator().set_params(integer=True)
+    # One legend, outside the last panel, so that it never hides a curve.
+    for ax in axes[0][:-1]:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    if axes[0][-1].get_legend() is not None:
+        sns.move_legend(axes[0][-1], "upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
