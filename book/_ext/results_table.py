@@ -54,13 +54,20 @@ class ResultsTable(Directive):
     def run(self):
         app = self.state.document.settings.env.app
         folder = _results_dir(app)
-        files = sorted(folder.glob("*.json")) if folder.is_dir() else []
-        files = [f for f in files if not f.name.startswith(("unit_", "reliability"))]
-        if not files:
-            return [nodes.paragraph(text=f"No results yet: no lesson has written results to {folder} in this build.")]
-        out = []
-        for f in files:
-            r = json.loads(f.read_text())
+        loaded = []
+        for f in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                loaded.append((f, json.loads(f.read_text())))
+            except (OSError, ValueError):
+                continue  # a file being written by another process, or not ours
+        lessons = [r for _, r in loaded if isinstance(r, dict) and "lesson" in r and "metrics" in r]
+        checks = {f.stem: r for f, r in loaded if f.stem in ("reliability", "idempotence")}
+        out = _checks_section(checks)
+        if not lessons:
+            return [nodes.paragraph(text=f"No results yet: no lesson has written results to {folder} in this "
+                                         "build.")] + out
+        lesson_sections = []
+        for r in lessons:
             dev = r.get("device", {})
             section = nodes.section(ids=[nodes.make_id(f"results-{r['lesson']}")])
             section += nodes.title(text=r["lesson"])
@@ -82,8 +89,29 @@ class ResultsTable(Directive):
             rows += [[phase, "wall time (s)", _fmt(t)] for phase, t in r.get("timings_s", {}).items()]
             if rows:
                 section += _table(["phase", "measure", "value"], rows)
-            out.append(section)
-        return out
+            lesson_sections.append(section)
+        return lesson_sections + out
+
+
+def _checks_section(checks: dict) -> list:
+    """The test suite's own measurements, when `make test` ran in this checkout: download faults, reruns."""
+    if not checks:
+        return []
+    section = nodes.section(ids=["results-course-checks"])
+    section += nodes.title(text="Checks of the course itself (make test)")
+    rel = checks.get("reliability")
+    if isinstance(rel, dict) and "faults_tried" in rel:
+        section += nodes.paragraph(text=(
+            f"Download and file faults injected by the tests: {rel['faults_tried']} tried, "
+            f"{rel['faults_survived']} survived, {rel['files_lost_or_corrupted']} files lost or corrupted."))
+    idem = checks.get("idempotence")
+    if isinstance(idem, dict) and idem:
+        rows = [[name, _fmt(v.get("seconds_run_1")), _fmt(v.get("seconds_run_2")), v.get("profile", "?"),
+                 str(len(v.get("reference_cells_changed_on_rerun", [])))]
+                for name, v in sorted(idem.items()) if isinstance(v, dict)]
+        section += nodes.paragraph(text="Every lesson run twice in one kernel (seconds of wall time):")
+        section += _table(["lesson", "first run", "second run", "profile", "reference cells changed"], rows)
+    return [section]
 
 
 def _always_reread(app, env, added, changed, removed):
