@@ -167,7 +167,7 @@ def plot_confusion(y_true, y_pred, class_names, probabilities=None, images=None,
         order = wrong[np.argsort(-conf[wrong])][:worst]
         show_images(np.asarray(images)[order], y_true[order], class_names, n=len(order),
                     predictions=y_pred[order], cols=min(len(order), 6))
-        plt.gcf().suptitle("Most confident mistakes", y=1.02)
+        plt.gcf().suptitle("Most confident mistakes", y=1.0, va="bottom")  # above the two-line titles
     return cm
 
 
