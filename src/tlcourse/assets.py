@@ -445,11 +445,15 @@ def _check_writable(target: Path) -> None:
         ) from err
 
 
-def _copy_atomic(src: Path, target: Path) -> None:
+@contextlib.contextmanager
+def _part_file(target: Path):
+    """Yield ``(file, path)`` of a temporary ``.part`` file next to ``target``. When the block finishes, the file
+    is flushed to disk and renamed onto ``target`` in one step; if the block raises, it is deleted. So ``target``
+    is either the old file or the complete new one, never a partial write."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out, 1 << 20)
+        with os.fdopen(fd, "wb") as out:
+            yield out, Path(tmp)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, target)
@@ -457,6 +461,11 @@ def _copy_atomic(src: Path, target: Path) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _copy_atomic(src: Path, target: Path) -> None:
+    with _part_file(target) as (out, _), open(src, "rb") as inp:
+        shutil.copyfileobj(inp, out, 1 << 20)
 
 
 def _timeout() -> float:
@@ -473,41 +482,33 @@ def _download(asset: Asset, target: Path, progress: bool) -> None:
     from tqdm.auto import tqdm
 
     req = urllib.request.Request(asset.url, headers={"User-Agent": _USER_AGENT})
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            with urllib.request.urlopen(req, timeout=_timeout()) as resp:
-                total = resp.headers.get("Content-Length")
-                total = int(total) if total and total.isdigit() else asset.size
-                done = 0
-                with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                          desc=asset.filename.rsplit("/", 1)[-1], disable=not progress) as bar:
-                    while True:
-                        block = resp.read(1 << 16)
-                        if not block:
-                            break
-                        out.write(block)
-                        done += len(block)
-                        bar.update(len(block))
-                length = resp.headers.get("Content-Length")
-                if length and length.isdigit() and done != int(length):
-                    raise http.client.IncompleteRead(b"", int(length) - done)
-            out.flush()
-            os.fsync(out.fileno())
+    with _part_file(target) as (out, tmp):
+        with urllib.request.urlopen(req, timeout=_timeout()) as resp:
+            total = resp.headers.get("Content-Length")
+            total = int(total) if total and total.isdigit() else asset.size
+            done = 0
+            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
+                      desc=asset.filename.rsplit("/", 1)[-1], disable=not progress) as bar:
+                while True:
+                    block = resp.read(1 << 16)
+                    if not block:
+                        break
+                    out.write(block)
+                    done += len(block)
+                    bar.update(len(block))
+            length = resp.headers.get("Content-Length")
+            if length and length.isdigit() and done != int(length):
+                raise http.client.IncompleteRead(b"", int(length) - done)
+        out.flush()  # so that _verify reads every byte written
         if asset.size is not None and not asset.checksum and done < asset.size:  # no checksum: guard truncation
             raise _VerificationFailed(f"size {done:,} bytes, the registry says {asset.size:,} (a truncated "
                                       "download, or the publisher changed the file: then update the registry)")
         if asset.size is not None and not asset.checksum and done > asset.size:
             warnings.warn(f"{asset.name}: {done:,} bytes, the registry says {asset.size:,}; the publisher may have "
                           "updated the file (its sha256 is recorded below).", stacklevel=4)
-        ok, why = _verify(asset, Path(tmp), None)
+        ok, why = _verify(asset, tmp, None)
         if not ok:
             raise _VerificationFailed(why)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def _describe_network_error(err: BaseException) -> str:

@@ -134,13 +134,13 @@ def load_fashion_mnist(run, n_train: int | None = None, n_test: int | None = Non
     import keras
 
     debian_dir = Path(debian_dir)
+    debian_files = [debian_dir / f"{part}-idx{1 if 'labels' in part else 3}-ubyte.gz" for part in _FASHION_PARTS]
     if all(data.keras_file_available(f"fashion-mnist-{part}") for part in _FASHION_PARTS):
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
         run.used_data("fashion_mnist", "Fashion-MNIST 60,000 train / 10,000 test (keras.datasets)", real=True)
         print("Fashion-MNIST from keras.datasets.fashion_mnist")
-    elif all((debian_dir / f"{part}-idx{1 if 'labels' in part else 3}-ubyte.gz").is_file() for part in _FASHION_PARTS):
-        x_train, y_train, x_test, y_test = (
-            data.read_idx(debian_dir / f"{part}-idx{1 if 'labels' in part else 3}-ubyte.gz") for part in _FASHION_PARTS)
+    elif all(f.is_file() for f in debian_files):
+        x_train, y_train, x_test, y_test = (data.read_idx(f) for f in debian_files)
         if x_train.shape[1:] != (28, 28) or len(x_train) != len(y_train) or len(x_test) != len(y_test):
             raise ValueError(f"The Fashion-MNIST files in {debian_dir} have unexpected shapes.")
         run.used_data("fashion_mnist", "Fashion-MNIST 60,000 train / 10,000 test (Debian dataset-fashion-mnist)",
