@@ -516,9 +516,9 @@ def test_assets_and_loaders_reject_wrong_inputs(course_env, tmp_path):
         assets.get(3)
     for bad in (0, -5, "8000", 2.5, True):
         with pytest.raises(ValueError, match="positive number of examples"):
-            tlcourse.data.load_mnist(None, n_train=bad)
+            tlcourse.datasets.load_mnist(None, n_train=bad)
     with pytest.raises(ValueError, match="keras_file_available|Keras-managed|fetch"):
-        tlcourse.data.keras_file_available("mnist-test-images")
+        tlcourse.models.keras_file_available("mnist-test-images")
     (tmp_path / "bad.idx").write_bytes(b"PK\x03\x04 not idx")
     with pytest.raises(ValueError, match="magic"):
-        tlcourse.data.read_idx(tmp_path / "bad.idx")
+        tlcourse.datasets.read_idx(tmp_path / "bad.idx")
