@@ -1,6 +1,5 @@
 """tlcourse.models: pretrained weights from the real mirror, lesson 1's network and its copy in the package."""
 
-import json
 from pathlib import Path
 
 import nbformat
