@@ -70,8 +70,8 @@ lab: $(STAMP)  ## open the lessons in JupyterLab
 refresh-refs: $(STAMP)  ## re-execute every lesson (quick) and keep only the # NBVAL_CHECK_OUTPUT outputs
 	$(TEST_ENV) $(BIN)/python tools/nbrefs.py refresh $(LESSONS)
 
-new-lesson: $(STAMP)  ## NAME=08_topic: a new lesson from notebooks/_template.ipynb, added to _toc.yml and README
-	@$(BIN)/python tools/new_lesson.py "$(NAME)"
+new-lesson: $(STAMP)  ## NAME=08_topic [TITLE="..."]: a new lesson from notebooks/_template.ipynb, added to _toc.yml and README
+	@$(BIN)/python tools/new_lesson.py "$(NAME)" "$(TITLE)"
 
 mirror: $(STAMP)  ## download every file the course uses into data/mirror (for an offline classroom)
 	$(BIN)/python -m tlcourse mirror data/mirror
