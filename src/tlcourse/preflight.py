@@ -133,8 +133,8 @@ def check(lessons: list[str] | None = None, *, progress: bool = False) -> dict:
     for name, need in needs.items():
         if have[name]:
             ready.append(name)
-        elif need.local and Path(need.local).is_dir():
-            ready.append(name)   # the same real data, from a local folder (e.g. Debian's package)
+        elif offline and need.local and Path(need.local).is_dir():
+            ready.append(name)   # offline, the loader reads the same real data from a local folder (Debian's package)
         elif offline and need.standin and all(local(n) for n in need.standin_needs):
             standins.append((name, need.standin, users[name]))
         else:
