@@ -43,6 +43,7 @@ def _stdout(cell) -> str:
 
 
 def _record(lesson: str, entry: dict) -> None:
+    from tlcourse.files import atomic_write
     from tlcourse.runtime import results_dir
 
     out = results_dir()
@@ -50,9 +51,8 @@ def _record(lesson: str, entry: dict) -> None:
     path = out / "idempotence.json"
     data = json.loads(path.read_text()) if path.exists() else {}
     data[lesson] = entry
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2))
-    os.replace(tmp, path)
+    with atomic_write(path, "w") as (f, _):
+        json.dump(data, f, indent=2)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
