@@ -51,6 +51,8 @@ def test_emnist_offline_standin_uses_the_mapping(offline, capsys):
     assert np.bincount(y, minlength=47).tolist() == [2] * 47 and np.bincount(yt, minlength=47).tolist() == [1] * 47
     assert run.standins[-1]["replaces"] == "EMNIST balanced images" and run.data["emnist"]["real"] is False
     assert "STAND-IN" in capsys.readouterr().out
+    (x, y), _, _ = datasets.load_emnist(_run(), n_train=100, n_test=47)   # not a multiple of 47: still balanced
+    assert len(y) == 100 and set(np.bincount(y, minlength=47).tolist()) == {2, 3}
 
 
 def test_emnist_real_path_reads_the_nist_zip_with_the_emnist_package(offline, monkeypatch):

@@ -193,8 +193,8 @@ def load_emnist(run, n_train: int | None = None, n_test: int | None = None, seed
                     "EMNIST balanced images", "emnist.zip (NIST, 536 MB) is not in the cache or the mirror.")
         x_train, y_train = standins.glyphs(classes, per_train, seed=seed)
         x_test, y_test = standins.glyphs(classes, per_test, seed=seed + 1)
-        x_train, y_train = x_train[:n_train], y_train[:n_train]
-        x_test, y_test = x_test[:n_test], y_test[:n_test]
+        x_train, y_train = _subset(x_train, y_train, n_train, seed)   # exact sizes, still class-balanced
+        x_test, y_test = _subset(x_test, y_test, n_test, seed + 1, "n_test")
         run.used_data("emnist", f"synthetic glyphs of the 47 EMNIST balanced characters, {len(y_train):,} train / "
                       f"{len(y_test):,} test (stand-in)", real=False, source="tlcourse.standins.glyphs")
     _summary("EMNIST balanced", x_train, y_train, x_test, y_test, classes)
