@@ -14,6 +14,11 @@ LESSONS := $(wildcard notebooks/[0-9]*.ipynb)
 # The front door prints progress and results, not TensorFlow's C++ log lines or debugger notices.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
 export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
+SHELL := /bin/bash
+# Lines TensorFlow's kernels print on start-up whatever TF_CPP_MIN_LOG_LEVEL says (absl logs before its
+# InitializeLog; no GPU driver on a CPU machine) and ipykernel's local-TCP notice: dropped from the book build's
+# output. Errors, tracebacks and the build's progress stay. NOISE=cat shows everything.
+NOISE ?= grep --line-buffered -vE '^WARNING: All log messages before absl::InitializeLog|^[IW][0-9]{4} |cuda_platform\.cc:[0-9]+\] failed call to cuInit|^\[IPKernelApp\] WARNING \| Kernel is running over TCP'
 
 .PHONY: help install check book book-strict preflight test test-rerun unit notebooks lab refresh-refs new-lesson \
 	mirror clean
@@ -41,12 +46,12 @@ preflight: $(STAMP)  ## check that every file the lessons need is at hand (cache
 
 book: $(STAMP)  ## pre-flight, then execute the lessons and build the HTML book in _build/html
 	@$(BIN)/python -m tlcourse preflight
-	$(BIN)/jupyter-book build . -W --keep-going
+	set -o pipefail; $(BIN)/jupyter-book build . -W --keep-going 2>&1 | { $(NOISE) || true; }
 	@echo "The book is ready: open file://$(CURDIR)/_build/html/index.html"
 
 book-strict: $(STAMP)  ## the book build the tests use: quick profile, offline, warnings are errors
 	@$(TEST_ENV) $(BIN)/python -m tlcourse preflight
-	$(TEST_ENV) $(BIN)/jupyter-book build . -W --keep-going
+	set -o pipefail; $(TEST_ENV) $(BIN)/jupyter-book build . -W --keep-going 2>&1 | { $(NOISE) || true; }
 
 # Each lesson executes twice: nbval (a new kernel, compared with the reference outputs), then the strict book
 # build (a second new kernel, with the first run's files in place). The same-kernel rerun is `make test-rerun`.
