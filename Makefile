@@ -1,8 +1,6 @@
-# Transfer Learning with TensorFlow: the front door.
-#   make book   create .venv if missing, install, execute the lessons, build the HTML book
-#   make test   unit tests + every lesson through nbval (quick profile, offline) + a strict book build
-#   make lab    open the lessons in JupyterLab
-# Settings you may pass: PYTHON=python3.11, TLCOURSE_PROFILE=quick|full, TLCOURSE_MIRROR=/path/to/mirror
+# Transfer Learning with TensorFlow: the front door. `make help` lists every target.
+# Settings you may pass: PYTHON=python3.11, TLCOURSE_PROFILE=quick|full, TLCOURSE_MIRROR=/path/to/mirror,
+# TLCOURSE_OFFLINE=1, TF_CPP_MIN_LOG_LEVEL=0 (to see TensorFlow's C++ log lines again).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,50 +8,78 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Tests run offline in the quick profile unless told otherwise (e.g. make test TLCOURSE_OFFLINE=0).
 TEST_ENV := TLCOURSE_PROFILE=quick TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1)
+PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -p no:randomly
+LESSONS := $(wildcard notebooks/[0-9]*.ipynb)
 
-.PHONY: help install book book-strict test unit notebooks lab refresh-refs mirror clean
+# The front door prints progress and results, not TensorFlow's C++ log lines or debugger notices.
+export TF_CPP_MIN_LOG_LEVEL ?= 3
+export PYDEVD_DISABLE_FILE_VALIDATION ?= 1
+SHELL := /bin/bash
+# Lines TensorFlow's kernels print on start-up whatever TF_CPP_MIN_LOG_LEVEL says (absl logs before its
+# InitializeLog; no GPU driver on a CPU machine) and ipykernel's local-TCP notice: dropped from the book build's
+# output. Errors, tracebacks and the build's progress stay. NOISE=cat shows everything.
+NOISE ?= grep --line-buffered -vE '^WARNING: All log messages before absl::InitializeLog|^[IW][0-9]{4} |cuda_platform\.cc:[0-9]+\] failed call to cuInit|^\[IPKernelApp\] WARNING \| Kernel is running over TCP'
 
-help:
-	@sed -n '2,6p' Makefile
+.PHONY: help install check book book-strict preflight test test-rerun unit notebooks lab refresh-refs new-lesson \
+	mirror clean
+
+help:  ## list the targets (this text)
+	@echo "Transfer Learning with TensorFlow. Usage: make <target> [SETTING=value ...]"
+	@awk -F':.*## ' '/^[a-z][a-zA-Z_-]*:.*## / { printf "  %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@echo "Settings: PYTHON=python3.11  TLCOURSE_PROFILE=quick|full  TLCOURSE_MIRROR=DIR  TLCOURSE_OFFLINE=1"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	@echo "Installing the pinned versions into $(VENV) (a minute from a warm pip cache) ..."
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
-install: $(STAMP)
+install: $(STAMP)  ## create .venv if missing and install the pinned versions
 
-book: $(STAMP)
-	$(BIN)/jupyter-book build . -W --keep-going
+check: $(STAMP)  ## lint (ruff), notebook policy, data/README.md current: seconds
+	$(BIN)/ruff check --quiet .
+	$(BIN)/python -m pytest -q -p no:randomly tests/test_course_policy.py
+
+preflight: $(STAMP)  ## check that every file the lessons need is at hand (cache, mirror or download)
+	@$(BIN)/python -m tlcourse preflight
+
+book: $(STAMP)  ## pre-flight, then execute the lessons and build the HTML book in _build/html
+	@$(BIN)/python -m tlcourse preflight
+	set -o pipefail; $(BIN)/jupyter-book build . -W --keep-going 2>&1 | { $(NOISE) || true; }
 	@echo "The book is ready: open file://$(CURDIR)/_build/html/index.html"
 
-# The book build used by the tests: same command, quick profile, offline.
-book-strict: $(STAMP)
-	$(TEST_ENV) $(BIN)/jupyter-book build . -W --keep-going
+book-strict: $(STAMP)  ## the book build the tests use: quick profile, offline, warnings are errors
+	@$(TEST_ENV) $(BIN)/python -m tlcourse preflight
+	set -o pipefail; $(TEST_ENV) $(BIN)/jupyter-book build . -W --keep-going 2>&1 | { $(NOISE) || true; }
 
-# TLCOURSE_IDEMPOTENCE=1: tests/test_idempotence.py also runs every lesson twice in one kernel.
-test: $(STAMP)
-	$(TEST_ENV) TLCOURSE_IDEMPOTENCE=1 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env \
-		--nbval-cell-timeout=1800 -p no:randomly -v
+# Each lesson executes twice: nbval (a new kernel, compared with the reference outputs), then the strict book
+# build (a second new kernel, with the first run's files in place). The same-kernel rerun is `make test-rerun`.
+test: check  ## check, unit tests, every lesson through nbval, strict book build (quick, offline; < 25 min)
+	$(TEST_ENV) $(BIN)/python -m pytest tests $(LESSONS) $(PYTEST_NB) -v
 	$(MAKE) --no-print-directory book-strict
+	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:randomly tests/test_idempotence.py -k reload
 
-unit: $(STAMP)
+test-rerun: $(STAMP)  ## opt-in: every lesson twice in ONE kernel (as students re-run), about 2x lesson time
+	$(TEST_ENV) TLCOURSE_IDEMPOTENCE=1 $(BIN)/python -m pytest tests/test_idempotence.py -v -p no:randomly
+
+unit: $(STAMP)  ## unit tests only (no lesson executed)
 	$(TEST_ENV) $(BIN)/python -m pytest tests -q
 
-notebooks: $(STAMP)
-	$(TEST_ENV) $(BIN)/python -m pytest notebooks --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -v
+notebooks: $(STAMP)  ## every lesson through nbval only
+	$(TEST_ENV) $(BIN)/python -m pytest $(LESSONS) $(PYTEST_NB) -v
 
-lab: $(STAMP)
+lab: $(STAMP)  ## open the lessons in JupyterLab
 	$(BIN)/jupyter lab notebooks/
 
-# Re-execute every lesson (quick profile) and keep only the outputs of cells marked # NBVAL_CHECK_OUTPUT.
-refresh-refs: $(STAMP)
-	$(TEST_ENV) $(BIN)/python tools/nbrefs.py refresh notebooks/*.ipynb
+refresh-refs: $(STAMP)  ## re-execute every lesson (quick) and keep only the # NBVAL_CHECK_OUTPUT outputs
+	$(TEST_ENV) $(BIN)/python tools/nbrefs.py refresh $(LESSONS)
 
-# Pre-download every file the course uses into data/mirror (for an offline classroom).
-mirror: $(STAMP)
+new-lesson: $(STAMP)  ## NAME=08_topic [TITLE="..."]: a new lesson from notebooks/_template.ipynb, added to _toc.yml and README
+	@$(BIN)/python tools/new_lesson.py "$(NAME)" "$(TITLE)"
+
+mirror: $(STAMP)  ## download every file the course uses into data/mirror (for an offline classroom)
 	$(BIN)/python -m tlcourse mirror data/mirror
 
-clean:
+clean:  ## remove the built book and the models lessons saved
 	rm -rf _build notebooks/artifacts

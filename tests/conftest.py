@@ -1,6 +1,9 @@
 """Shared fixtures. Tests use real TensorFlow/Keras and real files; nothing of Keras is mocked."""
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,28 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def _isolate_keras_cache() -> None:
+    """No test reads or writes the user's ~/.keras: unless KERAS_HOME is set (CI sets a fresh one), point it at a
+    folder of this test session, seeded with the mirror's genuine Keras files when TLCOURSE_MIRROR is set.
+    Keras reads KERAS_HOME once, when it is imported, so this runs before any test module imports Keras."""
+    if os.environ.get("KERAS_HOME"):
+        return
+    home = Path(tempfile.mkdtemp(prefix="tlcourse-tests-")) / "keras"
+    mirror = os.environ.get("TLCOURSE_MIRROR", "").strip()
+    for kind in ("models", "datasets"):
+        (home / kind).mkdir(parents=True)
+        source = Path(mirror).expanduser() / "keras" / kind if mirror else None
+        if kind == "models" and source is not None and source.is_dir():
+            for f in source.iterdir():
+                if f.is_file():
+                    shutil.copy2(f, home / kind / f.name)
+    os.environ["KERAS_HOME"] = str(home)
+    atexit.register(shutil.rmtree, home.parent, ignore_errors=True)
+
+
+_isolate_keras_cache()
 
 
 @pytest.fixture

@@ -10,7 +10,8 @@ import yaml
 from tlcourse import assets
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))   # lessons; notebooks/_template.ipynb is not one
+TEMPLATE = ROOT / "notebooks" / "_template.ipynb"
 
 spec = importlib.util.spec_from_file_location("nbrefs", ROOT / "tools" / "nbrefs.py")
 nbrefs = importlib.util.module_from_spec(spec)
@@ -44,18 +45,34 @@ def test_outputs_only_in_reference_cells(path):
     assert nbrefs.problems(nbformat.read(path, as_version=4)) == []
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_lesson_anatomy(path):
-    nb = nbformat.read(path, as_version=4)
+def anatomy_problems(nb) -> list[str]:
+    """What a lesson lacks of the anatomy CONTRIBUTING.md describes (empty list when complete)."""
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     code = [c.source for c in nb.cells if c.cell_type == "code"]
-    for part in ("Questions", "Objectives", "Keypoints", "Teaching:", ":class: dropdown"):
-        assert part in md, f"{path.name}: missing {part!r}"
-    setup = next(c for c in code if "tlcourse.start(" in c)
-    assert "PROFILES" in setup and '"quick"' in setup and '"full"' in setup, "knobs per profile in the set-up cell"
-    assert any("run.save()" in c for c in code), "the lesson must write its results JSON"
-    assert any("NBVAL_CHECK_OUTPUT" in c for c in code), "at least one nbval reference cell"
-    assert not any("allow_pickle=True" in c for c in code)
+    out = [f"missing {part!r}" for part in ("Questions", "Objectives", "Keypoints", "Teaching:", ":class: dropdown")
+           if part not in md]
+    setup = next((c for c in code if "tlcourse.start(" in c), "")
+    if not ("PROFILES" in setup and '"quick"' in setup and '"full"' in setup):
+        out.append("the set-up cell (tlcourse.start) must show the knobs per profile in PROFILES")
+    if not any("run.save()" in c for c in code):
+        out.append("the lesson must write its results JSON (run.save())")
+    if not any("NBVAL_CHECK_OUTPUT" in c for c in code):
+        out.append("at least one nbval reference cell (# NBVAL_CHECK_OUTPUT)")
+    if any("allow_pickle=True" in c for c in code):
+        out.append("allow_pickle=True")
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_lesson_anatomy(path):
+    assert anatomy_problems(nbformat.read(path, as_version=4)) == []
+
+
+def test_template_has_the_anatomy_and_stays_out_of_the_book():
+    assert anatomy_problems(nbformat.read(TEMPLATE, as_version=4)) == []
+    assert "notebooks/_template" not in toc_files()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    assert "notebooks/_template.ipynb" in config["exclude_patterns"]
 
 
 def test_every_lesson_is_in_the_book():

@@ -1,9 +1,8 @@
-"""tlcourse.datasets: loaders of lessons 2-3 (real emnist package, real Keras), feature cache, lesson 1's model."""
+"""tlcourse.datasets: every loader follows one contract (real emnist package, real Keras, real mirror files)."""
 
 import dataclasses
 import gzip
 import io
-import json
 import zipfile
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 
 import tlcourse
-from tlcourse import assets, datasets
+from tlcourse import assets, datasets, models
 
 EMNIST_BALANCED = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"
 MAPPING = "".join(f"{i} {ord(c)}\r\n" for i, c in enumerate(EMNIST_BALANCED))
@@ -52,6 +51,8 @@ def test_emnist_offline_standin_uses_the_mapping(offline, capsys):
     assert np.bincount(y, minlength=47).tolist() == [2] * 47 and np.bincount(yt, minlength=47).tolist() == [1] * 47
     assert run.standins[-1]["replaces"] == "EMNIST balanced images" and run.data["emnist"]["real"] is False
     assert "STAND-IN" in capsys.readouterr().out
+    (x, y), _, _ = datasets.load_emnist(_run(), n_train=100, n_test=47)   # not a multiple of 47: still balanced
+    assert len(y) == 100 and set(np.bincount(y, minlength=47).tolist()) == {2, 3}
 
 
 def test_emnist_real_path_reads_the_nist_zip_with_the_emnist_package(offline, monkeypatch):
@@ -137,8 +138,7 @@ def test_cifar10_offline_standin_splits_the_mirror_test_set(offline):
 def test_cifar10_standin_with_the_real_mirror(course_env, shared_mirror, monkeypatch):
     monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
     run = _run()
-    from tlcourse import data
-    if data.keras_file_available("cifar-10-python.tar.gz"):
+    if models.keras_file_available("cifar-10-python.tar.gz"):
         pytest.skip("the CIFAR-10 archive is cached here")
     (x, y), (xt, yt), classes = datasets.load_cifar10(run, n_train=4000, n_test=1000)
     assert x.shape == (4000, 32, 32, 3) and xt.shape == (1000, 32, 32, 3)
@@ -147,65 +147,87 @@ def test_cifar10_standin_with_the_real_mirror(course_env, shared_mirror, monkeyp
     assert len({a.tobytes() for a in x} & {b.tobytes() for b in xt}) == 0   # no image in both splits
 
 
-def test_cached_arrays_hit_miss_and_keys(tmp_path):
-    calls = []
-
-    def compute():
-        calls.append(1)
-        return {"train": np.arange(6, dtype=np.float16).reshape(2, 3), "test": np.ones((1, 3), np.float16)}
-
-    settings = {"model": "m", "size": 32}
-    a, info = datasets.cached_arrays("feat", settings, compute, folder=tmp_path)
-    assert not info["hit"] and len(calls) == 1
-    b, info2 = datasets.cached_arrays("feat", dict(settings), compute, folder=tmp_path)
-    assert info2["hit"] and len(calls) == 1 and info2["compute_seconds"] == pytest.approx(info["seconds"], abs=1e-3)
-    np.testing.assert_array_equal(a["train"], b["train"])
-    assert b["test"].dtype == np.float16
-    # other settings, other key: computed again, the first cache untouched
-    datasets.cached_arrays("feat", {**settings, "size": 64}, compute, folder=tmp_path)
-    assert len(calls) == 2 and len(list(tmp_path.glob("feat-*.json"))) == 2
-    # a damaged cache is not trusted
-    meta = Path(info["path"])
-    next(tmp_path.glob(f"{meta.stem}.train.npy")).unlink()
-    _, info3 = datasets.cached_arrays("feat", settings, compute, folder=tmp_path)
-    assert not info3["hit"] and len(calls) == 3
-    doc = json.loads(meta.read_text())
-    doc["settings"]["size"] = 33
-    meta.write_text(json.dumps(doc))
-    assert not datasets.cached_arrays("feat", settings, compute, folder=tmp_path)[1]["hit"]
-    with pytest.raises(TypeError):
-        datasets.cached_arrays("bad", {}, lambda: [1, 2], folder=tmp_path)
+def test_read_idx_round_trip_and_truncation(tmp_path):
+    arr = np.arange(24, dtype=np.uint8).reshape(2, 3, 4)
+    path = tmp_path / "x-idx3-ubyte.gz"
+    path.write_bytes(_idx(arr))
+    np.testing.assert_array_equal(datasets.read_idx(path), arr)
+    header = bytes([0, 0, 8, 3]) + b"".join(d.to_bytes(4, "big") for d in arr.shape)
+    path.write_bytes(gzip.compress(header + arr.tobytes()[:-5]))
+    with pytest.raises(ValueError, match="truncated"):
+        datasets.read_idx(path)
 
 
-def test_mnist_dense_model_rebuilds_then_reuses_then_prefers_lesson1(course_env, shared_mirror, monkeypatch,
-                                                                      tmp_path, capsys):
-    import keras
-
+def test_mnist_standin_is_the_real_test_set(course_env, shared_mirror, monkeypatch):
     monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
-    path = tmp_path / "artifacts" / "mnist_dense.keras"
     run = _run()
-    model = datasets.mnist_dense_model(run, path, epochs=1)
-    out = capsys.readouterr().out
-    assert "is missing" in out and "Rebuilding" in out
-    assert [layer.name for layer in model.layers][-3:] == ["hidden_8", "hidden_4", "digits"]
-    assert model.input_shape == (None, 28, 28) and model.count_params() == 6366
-    rebuilt = path.with_name("mnist_dense_rebuilt.keras")
-    assert rebuilt.exists() and run.metrics["mnist_dense_rebuilt"]["test_accuracy"] > 0.2   # 1 epoch; chance 0.1
-    assert "rebuilt" in run.weights["mnist_dense"]["description"]
+    if models.keras_file_available("mnist.npz"):
+        pytest.skip("mnist.npz is cached here, so no stand-in is used")
+    (x, y), (xt, yt), classes = datasets.load_mnist(run)
+    assert x.shape == (8000, 28, 28) and xt.shape == (2000, 28, 28) and x.dtype == np.uint8 and y.shape == (8000,)
+    assert classes == [str(d) for d in range(10)]
+    assert run.standins and run.data["mnist"]["real"] is False
+    assert set(np.unique(y)) == set(range(10)) and min(np.bincount(yt)) > 150  # every digit in both splits
+    # the 10,000 real test images, none shared between the two splits
+    assert len({a.tobytes() for a in x} & {b.tobytes() for b in xt}) == 0
+    # subsets follow the contract: class-balanced and seeded
+    (xs, ys), (xts, yts), _ = datasets.load_mnist(_run(), n_train=1000, n_test=200, seed=3)
+    assert np.bincount(ys).tolist() == [100] * 10 and np.bincount(yts).tolist() == [20] * 10
+    (xs2, _), _, _ = datasets.load_mnist(_run(), n_train=1000, n_test=200, seed=3)
+    np.testing.assert_array_equal(xs, xs2)
 
-    run2 = _run()
-    again = datasets.mnist_dense_model(run2, path, epochs=1)
-    assert "rebuilt by an earlier run" in capsys.readouterr().out
-    np.testing.assert_array_equal(again.get_layer("hidden_4").get_weights()[0],
-                                  model.get_layer("hidden_4").get_weights()[0])
-    assert run2.metrics["mnist_dense_rebuilt"]["test_accuracy"] > 0.2
 
-    # a file at lesson 1's path with another architecture is not used
-    other = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10, name="digits")])
-    other.save(path)
-    assert datasets.mnist_dense_model(_run(), path, epochs=1).count_params() == 6366
-    # lesson 1's model, when present, is preferred
-    model.save(path)
-    run3 = _run()
-    datasets.mnist_dense_model(run3, path, epochs=1)
-    assert "lesson 1's trained MNIST model" in run3.weights["mnist_dense"]["description"]
+@pytest.mark.parametrize("loader", [datasets.load_mnist, datasets.load_emnist, datasets.load_fashion_mnist,
+                                    datasets.load_cifar10, datasets.load_cats_vs_dogs], ids=lambda f: f.__name__)
+def test_loaders_reject_bad_subset_sizes_and_seeds_before_any_work(loader, offline):
+    for bad in (0, -1, 2.5, "100", True):
+        with pytest.raises(ValueError, match=r"n_train=.*positive number of examples"):
+            loader(_run(), n_train=bad)
+        with pytest.raises(ValueError, match=r"n_test=.*positive number of examples"):
+            loader(_run(), n_test=bad)
+    with pytest.raises(ValueError, match="seed=-1"):
+        loader(_run(), seed=-1)
+
+
+def _cats_zip(folder: Path, per_class=(6, 4)) -> Path:
+    """A small archive with the layout of cats_and_dogs_filtered.zip (real JPEG files written by Pillow)."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(buf, "JPEG")
+    jpeg = buf.getvalue()
+    out = folder / "cats_and_dogs_filtered.zip"
+    with zipfile.ZipFile(out, "w") as zf:
+        for split, n in zip(("train", "validation"), per_class, strict=True):
+            for cls in ("cats", "dogs"):
+                for i in range(n):
+                    zf.writestr(f"cats_and_dogs_filtered/{split}/{cls}/{cls[:-1]}.{i}.jpg", jpeg)
+    return out
+
+
+def test_cats_vs_dogs_folders_and_balanced_subsets(offline, monkeypatch):
+    # the registry entry, kept in the course cache of this test (a private folder) instead of Keras's cache
+    monkeypatch.setitem(assets.ASSETS, "cats_and_dogs_filtered.zip",
+                        dataclasses.replace(assets.get("cats_and_dogs_filtered.zip"), size=None, cache="course"))
+    _cats_zip(offline)
+    run = _run()
+    train, test, classes = datasets.load_cats_vs_dogs(run)
+    assert classes == ["cats", "dogs"] and train.name == "train" and test.name == "validation"
+    assert [len(list((train / c).glob("*.jpg"))) for c in classes] == [6, 6]
+    assert "12 train / 8 validation" in run.data["cats_and_dogs"]["description"]
+    assert run.data["cats_and_dogs"]["real"] is True and not run.standins
+    train_s, test_s, _ = datasets.load_cats_vs_dogs(_run(), n_train=4, n_test=2, seed=1)
+    assert [len(list((train_s / c).glob("*.jpg"))) for c in classes] == [2, 2]
+    assert [len(list((test_s / c).glob("*.jpg"))) for c in classes] == [1, 1]
+    again, _, _ = datasets.load_cats_vs_dogs(_run(), n_train=4, n_test=2, seed=1)
+    assert sorted(p.name for p in again.rglob("*.jpg")) == sorted(p.name for p in train_s.rglob("*.jpg"))
+    other, _, _ = datasets.load_cats_vs_dogs(_run(), n_train=4, seed=2)
+    assert other != train_s and len(list(other.rglob("*.jpg"))) == 4
+
+
+def test_cats_vs_dogs_with_the_real_mirror(course_env, shared_mirror, monkeypatch):
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    train, test, classes = datasets.load_cats_vs_dogs(_run())
+    assert classes == ["cats", "dogs"]
+    assert [len(list((train / c).glob("*.jpg"))) for c in classes] == [1000, 1000]
+    assert [len(list((test / c).glob("*.jpg"))) for c in classes] == [500, 500]

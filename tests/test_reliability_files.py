@@ -7,8 +7,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
-import json
-import os
 import pickle
 import random
 import re
@@ -94,7 +92,8 @@ def test_truncated_and_corrupt_zip_are_detected(tmp_path, fault_log):
     good = make_zip(tmp_path / "good.zip", entries).read_bytes()
     for fault, data in [("truncated zip", good[: len(good) // 2]),
                         ("zip cut before its central directory", good[:-30]),
-                        ("zip with a flipped byte in a member", good[:5000] + bytes([good[5000] ^ 0xFF]) + good[5001:])]:
+                        ("zip with a flipped byte in a member",
+                         good[:5000] + bytes([good[5000] ^ 0xFF]) + good[5001:])]:
         archive = tmp_path / "pets.zip"
         archive.write_bytes(data)
         with trial(fault_log, f"archive: {fault}") as st:
@@ -516,9 +515,9 @@ def test_assets_and_loaders_reject_wrong_inputs(course_env, tmp_path):
         assets.get(3)
     for bad in (0, -5, "8000", 2.5, True):
         with pytest.raises(ValueError, match="positive number of examples"):
-            tlcourse.data.load_mnist(None, n_train=bad)
+            tlcourse.datasets.load_mnist(None, n_train=bad)
     with pytest.raises(ValueError, match="keras_file_available|Keras-managed|fetch"):
-        tlcourse.data.keras_file_available("mnist-test-images")
+        tlcourse.models.keras_file_available("mnist-test-images")
     (tmp_path / "bad.idx").write_bytes(b"PK\x03\x04 not idx")
     with pytest.raises(ValueError, match="magic"):
-        tlcourse.data.read_idx(tmp_path / "bad.idx")
+        tlcourse.datasets.read_idx(tmp_path / "bad.idx")

@@ -11,13 +11,38 @@ from tlcourse import runtime
 PROFILES = {"quick": {"epochs": 1, "n": 10}, "full": {"epochs": 5, "n": None}}
 
 
-def test_quick_on_cpu_and_banner(course_env, monkeypatch, capsys):
+def test_default_profile_follows_the_device_and_banner(course_env, monkeypatch, capsys):
     monkeypatch.delenv("TLCOURSE_PROFILE", raising=False)
     run = tlcourse.start("unit_lesson", PROFILES, seed=7)
     out = capsys.readouterr().out
-    assert run.device["kind"] == "CPU"  # no GPU on the test machines
-    assert run.profile == "quick" and run.params.epochs == 1
-    assert "TensorFlow 2.21.0" in out and "Keras 3.15.1" in out and "profile quick" in out and "seed 7" in out
+    device = runtime.detect_device()           # CPU on the course's CI, GPU on a GPU machine
+    expected = "full" if device["kind"] == "GPU" else "quick"
+    assert run.device["kind"] == device["kind"] and run.profile == expected
+    assert run.params.epochs == PROFILES[expected]["epochs"]
+    assert "TensorFlow 2.21.0" in out and "Keras 3.15.1" in out and f"profile {expected}" in out and "seed 7" in out
+    assert run.describe_device() in out
+
+
+def test_keras_cache_is_not_the_users(tmp_path):
+    """tests/conftest.py isolates Keras's cache: no test reads or writes ~/.keras."""
+    import os
+    from pathlib import Path
+
+    import keras
+    from keras.src.backend import config
+
+    from tlcourse import assets
+
+    users = (Path.home() / ".keras").resolve()
+    keras_cache = Path(config.keras_home()).resolve()
+    assert keras_cache != users and users not in keras_cache.parents
+    assert keras_cache == Path(os.environ["KERAS_HOME"]).resolve() == assets.keras_home().resolve()
+    # what keras.utils.get_file would write lands in that folder too
+    source = tmp_path / "tiny.txt"
+    source.write_text("x")
+    got = Path(keras.utils.get_file("tlcourse_unit_tiny.txt", source.as_uri())).resolve()
+    assert keras_cache in got.parents
+    got.unlink()
 
 
 def test_profile_from_environment(course_env, monkeypatch):
@@ -60,6 +85,7 @@ def test_standin_only_offline(course_env, monkeypatch, capsys):
 
 def test_results_json(course_env, monkeypatch):
     monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    monkeypatch.setenv("TLCOURSE_PROFILE", "quick")
     run = tlcourse.start("unit_lesson", PROFILES)
     run.standin("subset", "full data", "offline")
     run.used_data("digits", "a subset", real=False)
@@ -71,5 +97,6 @@ def test_results_json(course_env, monkeypatch):
     saved = json.loads(path.read_text())
     assert saved["metrics"]["test"] == {"accuracy": 0.5, "loss": 1.25, "epochs": 3}
     assert saved["real"] is False and saved["standins"][0]["replaces"] == "full data"
-    assert saved["profile"] == "quick" and saved["device"]["kind"] == "CPU" and "train" in saved["timings_s"]
+    assert saved["profile"] == "quick" and "train" in saved["timings_s"]
+    assert saved["device"]["kind"] == runtime.detect_device()["kind"]
     assert saved["keras"] == "3.15.1" and saved["offline"] is True

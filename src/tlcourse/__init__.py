@@ -1,16 +1,19 @@
 """Transfer Learning with TensorFlow: the course's small helper package.
 
 - ``tlcourse.start``      run set-up: seeds, device, profile, banner (``runtime.py``)
+- ``tlcourse.datasets``   every data set: ``load_<name>(run, n_train, n_test, seed)`` -> ``(train, test, class_names)``,
+                          real data or, offline only, an announced stand-in (``datasets.py``)
+- ``tlcourse.models``     pretrained weights (``pretrained``) and the models lessons share (``models.py``)
+- ``tlcourse.features``   a disk cache for computed arrays such as bottleneck features (``features.py``)
 - ``tlcourse.assets``     every remote file, fetched from cache, mirror or internet, verified (``assets.py``)
-- ``tlcourse.data``       data sets and pretrained weights, with announced offline stand-ins (``data.py``)
 - ``tlcourse.plots``      learning curves, image grids, confusion matrices, parameter tables (``plots.py``)
 - ``tlcourse.checks``     input validation, safe array loading, scanning image folders for broken files (``checks.py``)
 """
 
-from . import assets, checks, data, plots
+from . import assets, checks, datasets, features, models, plots
 from .plots import param_table, plot_confusion, plot_history, show_images
 from .runtime import Run, start
 
 __version__ = "0.1.0"
-__all__ = ["assets", "checks", "data", "plots", "start", "Run", "plot_history", "show_images", "plot_confusion",
-           "param_table"]
+__all__ = ["assets", "checks", "datasets", "features", "models", "plots", "start", "Run", "plot_history",
+           "show_images", "plot_confusion", "param_table"]

@@ -1,4 +1,4 @@
-"""Command line: ``python -m tlcourse list | fetch NAME... | mirror DIR [NAME...]``."""
+"""Command line: ``python -m tlcourse list | fetch NAME... | mirror DIR [NAME...] | preflight [LESSON...]``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,18 @@ def main(argv: list[str] | None = None) -> int:
                                              "(then set TLCOURSE_MIRROR=DIR)")
     p_mirror.add_argument("dir")
     p_mirror.add_argument("names", nargs="*")
+    p_pre = sub.add_parser("preflight", help="check that every file the lessons need is at hand (cache, mirror or "
+                                             "download) before the book executes them; one summary, exit 1 if not")
+    p_pre.add_argument("lessons", nargs="*")
     args = parser.parse_args(argv)
+    if args.command == "preflight":
+        from . import preflight
+
+        try:
+            return preflight.main(args.lessons or None)
+        except KeyError as err:
+            print(f"error: {err.args[0] if err.args else err}", file=sys.stderr)
+            return 2
     try:
         if args.command == "list":
             for a in assets.ASSETS.values():

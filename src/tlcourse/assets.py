@@ -76,6 +76,8 @@ class Asset:
 
 class AssetError(RuntimeError):
     """A file could not be obtained or verified. The message says what to do."""
+class AssetMissing(AssetError):
+    """The file is in no cache or mirror and may not be downloaded (offline): the only problem a lesson may answer with an announced stand-in."""
 
 
 _GCS_KA = "https://storage.googleapis.com/tensorflow/keras-applications"

@@ -150,7 +150,7 @@ def scan_image_folder(folder: str | os.PathLike, *, action: str = "report",
         problems = [_image_problem(p, decoder) for p in files]
 
     scan = FolderScan(folder=folder, ignored=ignored, action=action)
-    for path, problem in zip(files, problems):
+    for path, problem in zip(files, problems, strict=True):
         if problem:
             scan.bad.append((path, problem))
             continue

@@ -1,37 +1,47 @@
-"""Loaders of the data sets of lessons 2 and 3, a disk cache for computed features, and lesson 1's model.
+"""Every data set of the course, behind one contract.
 
-- :func:`load_emnist`         EMNIST balanced (47 classes) with the ``emnist`` package, through the course's assets;
-                              offline without the NIST zip: synthetic glyphs (announced stand-in)
-- :func:`emnist_classes`      the 47 characters of EMNIST balanced, from its mapping file
-- :func:`load_fashion_mnist`  Fashion-MNIST: keras.datasets, or offline Debian's ``dataset-fashion-mnist`` (real both ways)
-- :func:`load_cifar10`        CIFAR-10: keras.datasets; offline the real test set split 8,000/2,000 (announced stand-in)
-- :func:`cached_arrays`       compute arrays once (e.g. bottleneck features), keep them as .npy with a settings key
-- :func:`mnist_dense_model`   lesson 1's saved MNIST model, rebuilt (announced) when lesson 1 has not been run
+``load_<name>(run, n_train=None, n_test=None, seed=0)`` returns ``(train, test, class_names)``:
 
-Each loader returns ``(x_train, y_train), (x_test, y_test), class_names`` with uint8 images and uint8 labels
-(0 … n_classes-1, shape ``(n,)``); ``n_train``/``n_test`` take a class-balanced, seeded subset.
+- array data sets: ``train = (x_train, y_train)``, ``test = (x_test, y_test)``, uint8 images and integer labels
+  of shape ``(n,)``;
+- image-folder data sets: ``train`` and ``test`` are folders (:class:`~pathlib.Path`), one sub-folder per class,
+  ready for ``keras.utils.image_dataset_from_directory``.
+
+``n_train``/``n_test`` take a class-balanced, seeded subset (:func:`tlcourse.standins.balanced_subset`); ``None``
+keeps everything. The data are real; only offline (``TLCOURSE_OFFLINE=1``), when a file is in no cache or mirror,
+a loader uses a stand-in, announced with ``run.standin`` and recorded with ``run.used_data``. Online nothing is
+substituted: a failed download raises the :class:`~tlcourse.assets.AssetError` that says what to do.
+
+- :func:`load_mnist`          MNIST (``keras.datasets``); offline the real test set split 8,000/2,000 (stand-in)
+- :func:`load_emnist`         EMNIST balanced (47 classes, ``emnist`` package); offline synthetic glyphs (stand-in)
+- :func:`load_fashion_mnist`  Fashion-MNIST: ``keras.datasets``, or offline Debian's ``dataset-fashion-mnist`` (real)
+- :func:`load_cifar10`        CIFAR-10 (``keras.datasets``); offline the real test set split 8,000/2,000 (stand-in)
+- :func:`load_cats_vs_dogs`   the 3,000 JPEGs of ``cats_and_dogs_filtered.zip`` as train/validation folders
+
+Pretrained weights and lesson 1's model are in :mod:`tlcourse.models`, the feature cache in :mod:`tlcourse.features`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import datetime as _dt
-import hashlib
+import gzip
 import json
+import numbers
 import os
-import time
+import shutil
+import tempfile
 import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from . import assets, data, standins
+from . import assets, models, standins
 
-__all__ = ["EMNIST_MAPPING_MEMBER", "FASHION_MNIST_CLASSES", "CIFAR10_CLASSES", "DEBIAN_FASHION_MNIST",
-           "parse_mapping", "emnist_classes", "load_emnist", "load_fashion_mnist", "load_cifar10",
-           "cached_arrays", "mnist_dense_model"]
+__all__ = ["EMNIST_MAPPING_MEMBER", "FASHION_MNIST_CLASSES", "CIFAR10_CLASSES", "MNIST_CLASSES",
+           "DEBIAN_FASHION_MNIST", "read_idx", "parse_mapping", "emnist_classes", "load_mnist", "load_emnist",
+           "load_fashion_mnist", "load_cifar10", "load_cats_vs_dogs"]
 
+MNIST_CLASSES = [str(d) for d in range(10)]
 EMNIST_MAPPING_MEMBER = "gzip/emnist-balanced-mapping.txt"
 FASHION_MNIST_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
                          "Bag", "Ankle boot"]
@@ -40,8 +50,33 @@ DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 _FASHION_PARTS = ("train-images", "train-labels", "t10k-images", "t10k-labels")
 
 
-def _subset(x, y, n, seed):
+# --------------------------------------------------------------------------- the contract's plumbing
+
+def _check_args(loader: str, n_train, n_test, seed) -> None:
+    """Clear errors for bad subset sizes or seeds, before anything is downloaded."""
+    for what, value in (("n_train", n_train), ("n_test", n_test)):
+        if value is not None and (not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1):
+            raise ValueError(f"{loader}({what}={value!r}): give a positive number of examples (a whole number, e.g. "
+                             f"{what}=2000), or None for all of them; set it per profile in PROFILES.")
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"{loader}(seed={seed!r}): use a non-negative whole number, e.g. seed=0.")
+
+
+def _offline_missing(err: assets.AssetError) -> bool:
+    """True when ``err`` may be answered with a stand-in: offline, and the file is in no cache or mirror.
+
+    Seam: once ``assets.fetch`` raises :class:`~tlcourse.assets.AssetMissing` for exactly that case, only that
+    class qualifies; until then (it raises a plain AssetError), being offline is the test, as before."""
+    if not assets.is_offline():
+        return False
+    missing = getattr(assets, "AssetMissing", None)
+    return missing is None or isinstance(err, missing) or type(err) is assets.AssetError
+
+
+def _subset(x, y, n, seed, what="n_train"):
     if n is None or n >= len(y):
+        if n is not None and n > len(y):
+            print(f"Note: {what}={n:,} asks for more than the {len(y):,} examples available; using all of them.")
         return x, y
     idx = standins.balanced_subset(y, n, seed)
     return x[idx], y[idx]
@@ -50,6 +85,49 @@ def _subset(x, y, n, seed):
 def _summary(name, x_train, y_train, x_test, y_test, classes):
     print(f"{name}: train {x_train.shape} {x_train.dtype}, test {x_test.shape} {x_test.dtype}, "
           f"{len(classes)} classes")
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (the MNIST/EMNIST format), gzipped or not, into a NumPy array."""
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path} is not an unsigned-byte IDX file (bad magic number).")
+    ndim = raw[3]
+    dims = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"{path} is truncated: expected {int(np.prod(dims)):,} values, found {data.size:,}.")
+    return data.reshape(dims)
+
+
+# --------------------------------------------------------------------------- MNIST
+
+def load_mnist(run, n_train: int | None = None, n_test: int | None = None, seed: int = 0):
+    """MNIST: ``(x_train, y_train), (x_test, y_test), class_names`` (10 digits, 28×28 uint8).
+
+    Real data from ``keras.datasets.mnist.load_data()`` (60,000 / 10,000). Offline without ``mnist.npz`` the
+    stand-in is the real MNIST *test* set split 8,000 train / 2,000 test, stratified and seeded (announced)."""
+    import keras
+
+    _check_args("load_mnist", n_train, n_test, seed)
+    if models.keras_file_available("mnist.npz"):
+        (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+        run.used_data("mnist", "MNIST 60,000 train / 10,000 test (keras.datasets)", real=True)
+    else:
+        images = read_idx(assets.fetch("mnist-test-images"))
+        labels = read_idx(assets.fetch("mnist-test-labels"))
+        train, test = standins.stratified_split(labels, len(labels) // 5, seed=0)  # 8,000 / 2,000
+        x_train, y_train, x_test, y_test = images[train], labels[train], images[test], labels[test]
+        split = f"{len(train):,} train / {len(test):,} test"
+        run.standin(f"the real MNIST test set split {split}, stratified", "MNIST 60,000 training images",
+                    "mnist.npz is not in the cache or the mirror.")
+        run.used_data("mnist", f"MNIST test set split {split} (real images, stand-in split)", real=False)
+    x_train, y_train = _subset(x_train, y_train.astype(np.uint8), n_train, seed)
+    x_test, y_test = _subset(x_test, y_test.astype(np.uint8), n_test, seed + 1, "n_test")
+    _summary("MNIST", x_train, y_train, x_test, y_test, MNIST_CLASSES)
+    return (x_train, y_train), (x_test, y_test), list(MNIST_CLASSES)
 
 
 # --------------------------------------------------------------------------- EMNIST
@@ -86,10 +164,11 @@ def load_emnist(run, n_train: int | None = None, n_test: int | None = None, seed
     them column by column), so they come out upright. Offline without the zip the stand-in is
     :func:`tlcourse.standins.glyphs`: synthetic images of the same 47 characters, class balanced (announced).
     """
+    _check_args("load_emnist", n_train, n_test, seed)
     try:
         zip_path = assets.fetch("emnist.zip")
-    except assets.AssetError:
-        if not assets.is_offline():
+    except assets.AssetError as err:
+        if not _offline_missing(err):
             raise
         zip_path = None
     if zip_path is not None:
@@ -104,7 +183,7 @@ def load_emnist(run, n_train: int | None = None, n_test: int | None = None, seed
         run.used_data("emnist", f"EMNIST balanced {len(y_train):,} train / {len(y_test):,} test (NIST, emnist package)",
                       real=True, source=str(zip_path))
         x_train, y_train = _subset(x_train, y_train.astype(np.uint8), n_train, seed)
-        x_test, y_test = _subset(x_test, y_test.astype(np.uint8), n_test, seed + 1)
+        x_test, y_test = _subset(x_test, y_test.astype(np.uint8), n_test, seed + 1, "n_test")
     else:
         classes = emnist_classes()
         per_train = -(-(n_train or 2400 * len(classes)) // len(classes))
@@ -114,8 +193,8 @@ def load_emnist(run, n_train: int | None = None, n_test: int | None = None, seed
                     "EMNIST balanced images", "emnist.zip (NIST, 536 MB) is not in the cache or the mirror.")
         x_train, y_train = standins.glyphs(classes, per_train, seed=seed)
         x_test, y_test = standins.glyphs(classes, per_test, seed=seed + 1)
-        x_train, y_train = x_train[:n_train], y_train[:n_train]
-        x_test, y_test = x_test[:n_test], y_test[:n_test]
+        x_train, y_train = _subset(x_train, y_train, n_train, seed)   # exact sizes, still class-balanced
+        x_test, y_test = _subset(x_test, y_test, n_test, seed + 1, "n_test")
         run.used_data("emnist", f"synthetic glyphs of the 47 EMNIST balanced characters, {len(y_train):,} train / "
                       f"{len(y_test):,} test (stand-in)", real=False, source="tlcourse.standins.glyphs")
     _summary("EMNIST balanced", x_train, y_train, x_test, y_test, classes)
@@ -133,14 +212,15 @@ def load_fashion_mnist(run, n_train: int | None = None, n_test: int | None = Non
     images, ``apt-get install dataset-fashion-mnist``)."""
     import keras
 
+    _check_args("load_fashion_mnist", n_train, n_test, seed)
     debian_dir = Path(debian_dir)
     debian_files = [debian_dir / f"{part}-idx{1 if 'labels' in part else 3}-ubyte.gz" for part in _FASHION_PARTS]
-    if all(data.keras_file_available(f"fashion-mnist-{part}") for part in _FASHION_PARTS):
+    if all(models.keras_file_available(f"fashion-mnist-{part}") for part in _FASHION_PARTS):
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
         run.used_data("fashion_mnist", "Fashion-MNIST 60,000 train / 10,000 test (keras.datasets)", real=True)
         print("Fashion-MNIST from keras.datasets.fashion_mnist")
     elif all(f.is_file() for f in debian_files):
-        x_train, y_train, x_test, y_test = (data.read_idx(f) for f in debian_files)
+        x_train, y_train, x_test, y_test = (read_idx(f) for f in debian_files)
         if x_train.shape[1:] != (28, 28) or len(x_train) != len(y_train) or len(x_test) != len(y_test):
             raise ValueError(f"The Fashion-MNIST files in {debian_dir} have unexpected shapes.")
         run.used_data("fashion_mnist", "Fashion-MNIST 60,000 train / 10,000 test (Debian dataset-fashion-mnist)",
@@ -153,7 +233,7 @@ def load_fashion_mnist(run, n_train: int | None = None, n_test: int | None = Non
             f"not installed ({debian_dir} is missing). Go online (keras.datasets downloads it), or run "
             "`sudo apt-get install dataset-fashion-mnist`.")
     x_train, y_train = _subset(x_train, y_train.astype(np.uint8), n_train, seed)
-    x_test, y_test = _subset(x_test, y_test.astype(np.uint8), n_test, seed + 1)
+    x_test, y_test = _subset(x_test, y_test.astype(np.uint8), n_test, seed + 1, "n_test")
     _summary("Fashion-MNIST", x_train, y_train, x_test, y_test, FASHION_MNIST_CLASSES)
     return (x_train, y_train), (x_test, y_test), list(FASHION_MNIST_CLASSES)
 
@@ -168,7 +248,8 @@ def load_cifar10(run, n_train: int | None = None, n_test: int | None = None, see
     (announced)."""
     import keras
 
-    if data.keras_file_available("cifar-10-python.tar.gz"):
+    _check_args("load_cifar10", n_train, n_test, seed)
+    if models.keras_file_available("cifar-10-python.tar.gz"):
         (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
         y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)
         run.used_data("cifar10", "CIFAR-10 50,000 train / 10,000 test (keras.datasets)", real=True)
@@ -186,138 +267,67 @@ def load_cifar10(run, n_train: int | None = None, n_test: int | None = None, see
         run.used_data("cifar10", f"CIFAR-10 test set split {split} (real images, stand-in split)", real=False,
                       source=str(path))
     x_train, y_train = _subset(x_train, y_train.astype(np.uint8), n_train, seed)
-    x_test, y_test = _subset(x_test, y_test.astype(np.uint8), n_test, seed + 1)
+    x_test, y_test = _subset(x_test, y_test.astype(np.uint8), n_test, seed + 1, "n_test")
     _summary("CIFAR-10", x_train, y_train, x_test, y_test, classes)
     return (x_train, y_train), (x_test, y_test), classes
 
 
-# --------------------------------------------------------------------------- cache of computed arrays
+# --------------------------------------------------------------------------- cats vs dogs (image folders)
 
-def _settings_key(settings: dict) -> str:
-    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:12]
-
-
-def _save_npy_atomic(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+def _folder_subset(src: Path, dest: Path, n: int, seed: int) -> Path:
+    """``dest``: a class-balanced, seeded choice of ``n`` images of ``src`` (one sub-folder per class), as hard
+    links (copies where links are impossible). Built in a temporary folder, then renamed into place."""
+    marker = {"source": str(src), "n": n, "seed": seed}
+    if (dest / ".complete").is_file() and json.loads((dest / ".complete").read_text()) == marker:
+        return dest
+    classes = sorted(p.name for p in src.iterdir() if p.is_dir())
+    files = [(c, f) for c in classes for f in sorted((src / c).iterdir()) if f.is_file()]
+    labels = np.array([classes.index(c) for c, _ in files])
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
     try:
-        with open(tmp, "wb") as f:
-            np.save(f, array)
-        os.replace(tmp, path)
+        for c in classes:
+            (tmp / c).mkdir()
+        for i in standins.balanced_subset(labels, n, seed):
+            c, f = files[i]
+            try:
+                os.link(f, tmp / c / f.name)
+            except OSError:
+                shutil.copy2(f, tmp / c / f.name)
+        (tmp / ".complete").write_text(json.dumps(marker))
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
     except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
+        shutil.rmtree(tmp, ignore_errors=True)
         raise
+    return dest
 
 
-def cached_arrays(name: str, settings: dict, compute, folder: str | os.PathLike = "artifacts"):
-    """Return ``(arrays, info)``: the dict of NumPy arrays that ``compute()`` returns, computed once and kept in
-    ``folder`` as ``<name>-<key>.<array>.npy`` with a JSON sidecar ``<name>-<key>.json``.
+def load_cats_vs_dogs(run, n_train: int | None = None, n_test: int | None = None, seed: int = 0):
+    """Cats vs dogs (``cats_and_dogs_filtered.zip``): ``train_dir, validation_dir, class_names``.
 
-    ``key`` is a hash of ``settings`` (everything the arrays depend on: model, weights, image size, data source,
-    subset sizes …), so changed settings never reuse a wrong cache; the sidecar repeats the settings and is
-    checked too. ``info`` says whether it was a cache ``hit``, the ``seconds`` this call took, and
-    ``compute_seconds``, how long computing took when the cache was made."""
-    folder = Path(folder)
-    key = _settings_key(settings)
-    stem = f"{name}-{key}"
-    meta_path = folder / f"{stem}.json"
-    settings_json = json.loads(json.dumps(settings, sort_keys=True, default=str))
-    t0 = time.perf_counter()
-    if meta_path.exists():
-        try:
-            meta = json.loads(meta_path.read_text())
-            if meta.get("settings") != settings_json:
-                raise ValueError("settings differ")
-            arrays = {k: np.load(folder / f"{stem}.{k}.npy", allow_pickle=False) for k in meta["arrays"]}
-            for k, spec in meta["arrays"].items():
-                if list(arrays[k].shape) != spec["shape"] or str(arrays[k].dtype) != spec["dtype"]:
-                    raise ValueError(f"{k} has shape {arrays[k].shape}, expected {spec['shape']}")
-        except (OSError, ValueError, KeyError, json.JSONDecodeError) as err:
-            print(f"Cache {meta_path} is unusable ({err}); computing again.")
-        else:
-            seconds = time.perf_counter() - t0
-            print(f"Cache hit: loaded {', '.join(f'{k} {v.shape}' for k, v in arrays.items())} from {folder}/{stem}.* "
-                  f"in {seconds:.2f} s (computing them took {meta['compute_seconds']:.1f} s on {meta['created']}).")
-            return arrays, {"hit": True, "seconds": seconds, "compute_seconds": meta["compute_seconds"],
-                            "path": str(meta_path)}
-    print(f"Cache miss: computing {name} (settings key {key}) …")
-    arrays = compute()
-    if not isinstance(arrays, dict) or not all(isinstance(v, np.ndarray) for v in arrays.values()):
-        raise TypeError("compute() must return a dict of NumPy arrays, e.g. {'train': ..., 'test': ...}.")
-    seconds = time.perf_counter() - t0
-    folder.mkdir(parents=True, exist_ok=True)
-    for k, v in arrays.items():
-        _save_npy_atomic(folder / f"{stem}.{k}.npy", v)
-    meta = {"name": name, "key": key, "settings": settings_json, "compute_seconds": round(seconds, 3),
-            "created": _dt.datetime.now().isoformat(timespec="seconds"),
-            "arrays": {k: {"shape": list(v.shape), "dtype": str(v.dtype)} for k, v in arrays.items()}}
-    tmp = meta_path.with_name(f".{meta_path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(meta, indent=2))
-    os.replace(tmp, meta_path)  # written last: a cache without its sidecar is never used
-    size = sum(v.nbytes for v in arrays.values()) / 2 ** 20
-    print(f"Computed in {seconds:.1f} s; saved {size:.1f} MiB to {folder}/{stem}.*")
-    return arrays, {"hit": False, "seconds": seconds, "compute_seconds": seconds, "path": str(meta_path)}
-
-
-# --------------------------------------------------------------------------- lesson 1's model
-
-_MNIST_DENSE_LAYERS = ("hidden_8", "hidden_4", "digits")
-
-
-def _is_mnist_dense(model) -> bool:
-    names = [layer.name for layer in model.layers]
-    return (all(n in names for n in _MNIST_DENSE_LAYERS) and tuple(model.input_shape) == (None, 28, 28)
-            and tuple(model.output_shape) == (None, 10))
-
-
-def mnist_dense_model(run, path: str | os.PathLike = "artifacts/mnist_dense.keras", epochs: int = 5):
-    """Lesson 1's trained MNIST model (``keras.Input((28, 28))`` → Flatten → Dense(8) "hidden_8" → Dense(4)
-    "hidden_4" → Dense(10) "digits", trained on pixels scaled to [0, 1]).
-
-    Loads ``path`` when lesson 1 saved it. Otherwise (lesson 1 not run, e.g. on Colab) it says so and rebuilds the
-    same model, trained for ``epochs`` epochs on MNIST (:func:`tlcourse.data.load_mnist`), saved next to ``path``
-    as ``*_rebuilt.keras`` so a second run reuses it. Either way the source is recorded in the results."""
-    import keras
-
-    path = Path(path)
-    rebuilt = path.with_name(f"{path.stem}_rebuilt.keras")
-    if path.exists():
-        model = keras.models.load_model(path)
-        if _is_mnist_dense(model):
-            print(f"Loaded lesson 1's model from {path}")
-            run.used_weights("mnist_dense", f"lesson 1's trained MNIST model ({path})", real=True, source=str(path))
-            return model
-        print(f"{path} does not have lesson 1's architecture (layers {', '.join(_MNIST_DENSE_LAYERS)}); "
-              "using a rebuilt copy instead.")
-    if rebuilt.exists():
-        model = keras.models.load_model(rebuilt)
-        if _is_mnist_dense(model):
-            print(f"Lesson 1's model {path} is missing: using the copy rebuilt by an earlier run ({rebuilt}).")
-            info = json.loads(rebuilt.with_suffix(".json").read_text()) if rebuilt.with_suffix(".json").exists() else {}
-            run.used_weights("mnist_dense", f"lesson 1's MNIST model rebuilt by tlcourse ({rebuilt})",
-                             real=bool(info.get("real_data", False)), source=str(rebuilt))
-            run.record("mnist_dense_rebuilt", **{k: v for k, v in info.items() if k != "real_data"})
-            return model
-    print(f"Lesson 1's saved model {path} is missing (lesson 1 has not been run here). Rebuilding it now: the same "
-          f"architecture, trained on MNIST for {epochs} epochs by tlcourse.datasets.mnist_dense_model.")
-    (x_train, y_train), (x_test, y_test) = data.load_mnist(run)
-    x_train, x_test = x_train.astype("float32") / 255.0, x_test.astype("float32") / 255.0
-    inputs = keras.Input((28, 28), name="pixels")
-    x = keras.layers.Flatten(name="flatten")(inputs)
-    x = keras.layers.Dense(8, activation="relu", name="hidden_8")(x)
-    x = keras.layers.Dense(4, activation="relu", name="hidden_4")(x)
-    outputs = keras.layers.Dense(10, activation="softmax", name="digits")(x)
-    model = keras.Model(inputs, outputs, name="mnist_dense")
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    model.fit(x_train, y_train, epochs=epochs, batch_size=64, validation_split=0.1, verbose=2)
-    loss, acc = model.evaluate(x_test, y_test, verbose=0)
-    print(f"Rebuilt MNIST model: test accuracy {acc:.3f} (test loss {loss:.3f})")
-    rebuilt.parent.mkdir(parents=True, exist_ok=True)
-    model.save(rebuilt)
-    real = bool(run.data.get("mnist", {}).get("real", False))
-    info = {"test_accuracy": float(acc), "test_loss": float(loss), "epochs": epochs, "real_data": real}
-    rebuilt.with_suffix(".json").write_text(json.dumps(info))
-    run.used_weights("mnist_dense", f"lesson 1's MNIST model rebuilt by tlcourse ({rebuilt})", real=real,
-                     source=str(rebuilt))
-    run.record("mnist_dense_rebuilt", test_accuracy=acc, test_loss=loss, epochs=epochs)
-    return model
+    The archive comes through :func:`tlcourse.assets.fetch` (cache → mirror → download, verified) and is
+    extracted safely next to it, as ``<name>_extracted/cats_and_dogs_filtered/{train,validation}/{cats,dogs}``
+    (2,000 training and 1,000 validation JPEGs). ``n_train``/``n_test`` give folders of class-balanced, seeded
+    subsets (hard links). There is no stand-in: the file is small and in every classroom mirror."""
+    _check_args("load_cats_vs_dogs", n_train, n_test, seed)
+    zip_path = assets.fetch("cats_and_dogs_filtered.zip")
+    root = assets.extract(zip_path) / "cats_and_dogs_filtered"
+    train_dir, validation_dir = root / "train", root / "validation"
+    if not (train_dir.is_dir() and validation_dir.is_dir()):
+        raise assets.AssetError(f"{zip_path} does not hold cats_and_dogs_filtered/train and /validation. Delete "
+                                "the file and its _extracted folder, then run the cell again to fetch it anew.")
+    class_names = sorted(p.name for p in train_dir.iterdir() if p.is_dir())
+    counts = {split: sum(1 for c in class_names for _ in (folder / c).glob("*.jpg"))
+              for split, folder in (("train", train_dir), ("validation", validation_dir))}
+    run.used_data("cats_and_dogs", f"cats_and_dogs_filtered: {counts['train']:,} train / {counts['validation']:,} "
+                  "validation JPEGs (Kaggle Dogs vs. Cats)", real=True, source=str(zip_path))
+    if n_train is not None and n_train < counts["train"]:
+        train_dir = _folder_subset(train_dir, root.parent / f"subset-train-{n_train}-seed{seed}", n_train, seed)
+    if n_test is not None and n_test < counts["validation"]:
+        validation_dir = _folder_subset(validation_dir, root.parent / f"subset-validation-{n_test}-seed{seed + 1}",
+                                        n_test, seed + 1)
+    print(f"cats vs dogs: {zip_path.name} → train {train_dir.relative_to(root.parent)}, validation "
+          f"{validation_dir.relative_to(root.parent)}; classes {class_names}")
+    return train_dir, validation_dir, class_names

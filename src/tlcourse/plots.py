@@ -16,7 +16,8 @@ def _as_history_dict(h) -> tuple[list[int], dict]:
         hist = h
         epochs = list(range(len(next(iter(hist.values()), []))))
     else:
-        raise TypeError(f"Expected a keras History (what model.fit returns) or a dict of lists, got {type(h).__name__}.")
+        raise TypeError("Expected a keras History (what model.fit returns) or a dict of lists, got "
+                        f"{type(h).__name__}.")
     return epochs, hist
 
 
@@ -28,14 +29,14 @@ def history_frame(*histories, names=None):
     if len(names) != len(histories):
         raise ValueError(f"Got {len(histories)} histories but {len(names)} names.")
     rows = []
-    for name, h in zip(names, histories):
+    for name, h in zip(names, histories, strict=True):
         epochs, hist = _as_history_dict(h)
         for key, values in hist.items():
             split = "validation" if key.startswith("val_") else "train"
             metric = key[4:] if key.startswith("val_") else key
             if metric == "learning_rate":
                 continue
-            for e, v in zip(epochs, values):
+            for e, v in zip(epochs, values, strict=False):
                 rows.append({"run": name, "epoch": e + 1, "metric": metric, "split": split, "value": float(v)})
     return pd.DataFrame(rows)
 
@@ -55,7 +56,7 @@ def plot_history(*histories, names=None, metrics=None, join=False, title=None):
         raise ValueError("The histories are empty: did model.fit run for at least one epoch?")
     metrics = list(metrics) if metrics else list(dict.fromkeys(df["metric"]))
     fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 3.8), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
+    for ax, metric in zip(axes[0], metrics, strict=True):
         part = df[df["metric"] == metric]
         if join:
             sns.lineplot(data=part, x="epoch", y="value", style="split", marker="o", ax=ax, color="C0")
@@ -191,7 +192,7 @@ def param_table(*models, names=None):
         raise ValueError(f"Two models have the same name ({', '.join(names)}); a reloaded model keeps the name "
                          "of the original. Pass names=[...] to tell them apart.")
     data = {}
-    for name, m in zip(names, models):
+    for name, m in zip(names, models, strict=True):
         if not hasattr(m, "trainable_weights"):
             raise TypeError(f"param_table expects Keras models, got {type(m).__name__}.")
         data[name] = {"total": count(m.weights), "trainable": count(m.trainable_weights),

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from . import assets
+from .files import atomic_write
 
 __all__ = ["start", "Run", "PROFILES", "choose_profile", "detect_device", "results_dir"]
 
@@ -168,9 +169,8 @@ class Run:
         out = results_dir()
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{self.lesson}.json"
-        tmp = path.with_suffix(f".json.tmp{os.getpid()}")
-        tmp.write_text(json.dumps(self.as_dict(), indent=2, default=str))
-        os.replace(tmp, path)
+        with atomic_write(path, "w") as (f, _):
+            json.dump(self.as_dict(), f, indent=2, default=str)
         print(f"Results of this run written to {path}")
         return path
 
@@ -181,7 +181,8 @@ def start(lesson: str, profiles: dict[str, dict], seed: int = 42) -> Run:
     ``profiles`` maps ``"quick"`` and ``"full"`` to the lesson's knobs (epochs, subset sizes, batch size).
     """
     if not isinstance(profiles, dict) or set(profiles) != set(PROFILES):
-        raise ValueError(f"profiles must be a dict with exactly the keys {PROFILES}, e.g. "
+        found = sorted(map(str, profiles)) if isinstance(profiles, dict) else type(profiles).__name__
+        raise ValueError(f"profiles must be a dict with exactly the keys {PROFILES} (found {found}), e.g. "
                          "{'quick': dict(epochs=2), 'full': dict(epochs=10)}")
     for name, knobs in profiles.items():
         if not isinstance(knobs, dict):

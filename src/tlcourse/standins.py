@@ -114,7 +114,7 @@ def stratified_split(labels, n_test: int, seed: int = 0) -> tuple[np.ndarray, np
     for k in np.argsort(-(exact - take), kind="stable")[: n_test - take.sum()]:
         take[k] += 1
     train, test = [], []
-    for c, k in zip(classes, take):
+    for c, k in zip(classes, take, strict=True):
         idx = rng.permutation(np.flatnonzero(labels == c))
         test.append(idx[:k])
         train.append(idx[k:])

@@ -1,0 +1,142 @@
+"""Pretrained weights, and the models that several lessons share.
+
+- :func:`pretrained`            ``"imagenet"`` for a ``keras.applications`` constructor, or offline (file missing
+                                only) ``None`` with an announced stand-in (the same architecture, random weights)
+- :func:`keras_file_available`  put a Keras-managed file (weights, ``keras.datasets`` archive) where Keras looks
+- :func:`mnist_dense`           lesson 1's network (a copy: lesson 1 defines it in its own cell; a test proves that
+                                both build the same configuration)
+- :func:`mnist_dense_model`     lesson 1's trained model for lesson 2, rebuilt (announced) when lesson 1 has not run
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from . import assets
+from .files import atomic_write
+
+__all__ = ["keras_file_available", "pretrained", "mnist_dense", "mnist_dense_model", "MNIST_DENSE_LAYERS"]
+
+
+def keras_file_available(name: str) -> bool:
+    """Make sure the Keras-managed asset ``name`` is in Keras's cache, where Keras looks for it: already there,
+    copied from the mirror, or downloaded (all verified). Returns False only offline, when the file is missing;
+    online, a failed download raises the :class:`~tlcourse.assets.AssetError` that says what to do."""
+    asset = assets.get(name)
+    if not asset.cache.startswith("keras/"):
+        raise ValueError(f"{name!r} is not a Keras-managed file; use tlcourse.assets.fetch({name!r}).")
+    try:
+        # Seam: when the assets layer offers assets.keras_weights(name), weights files go through it; today
+        # assets.fetch puts every Keras-managed file into Keras's cache (the registry's `cache` field says where).
+        assets.fetch(name, progress=True)
+        return True
+    except assets.AssetError:
+        if assets.is_offline():
+            return False
+        raise
+
+
+def pretrained(run, name: str, model: str) -> str | None:
+    """``"imagenet"`` when the weights file ``name`` (a registry name, e.g. ``"resnet50_no_top"``) can be had,
+    else (offline only) ``None`` with an announced stand-in: the same architecture with random weights.
+    ``model`` names the architecture in the announcement and in the results (e.g. ``"ResNet50"``)."""
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError(f"pretrained(model={model!r}): name the architecture, e.g. 'ResNet50'.")
+    asset = assets.get(name)
+    if not asset.cache == "keras/models":
+        raise ValueError(f"pretrained(name={name!r}): {name!r} is not a Keras weights file. Use the registry name "
+                         "of the weights, e.g. 'resnet50_no_top' (python -m tlcourse list shows them).")
+    if keras_file_available(name):
+        run.used_weights(model, f"{model} ImageNet weights ({asset.filename})", real=True,
+                         source=str(assets.locate(asset)))
+        return "imagenet"
+    run.standin("random initial weights (weights=None)", f"{model} ImageNet weights",
+                f"{asset.filename} is not in the cache or the mirror.")
+    run.used_weights(model, f"{model} with random weights (stand-in)", real=False)
+    return None
+
+
+# --------------------------------------------------------------------------- lesson 1's network
+
+MNIST_DENSE_LAYERS = ("hidden_8", "hidden_4", "digits")
+
+
+def mnist_dense():
+    """Lesson 1's network, compiled: ``keras.Input((28, 28))`` → Flatten → Dense(8) ``hidden_8`` → Dense(4)
+    ``hidden_4`` → Dense(10, softmax) ``digits``. Lesson 1 defines it in its ``build_model`` cell, which
+    students read; this copy serves lesson 2 when lesson 1 has not run (tests/test_models.py proves both build
+    the same configuration, layer by layer)."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(8, activation="relu", name="hidden_8"),
+            keras.layers.Dense(4, activation="relu", name="hidden_4"),
+            keras.layers.Dense(10, activation="softmax", name="digits"),
+        ],
+        name="mnist_dense",
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _is_mnist_dense(model) -> bool:
+    names = [layer.name for layer in model.layers]
+    return (all(n in names for n in MNIST_DENSE_LAYERS) and tuple(model.input_shape) == (None, 28, 28)
+            and tuple(model.output_shape) == (None, 10))
+
+
+def mnist_dense_model(run, path: str | os.PathLike = "artifacts/mnist_dense.keras", epochs: int = 5):
+    """Lesson 1's trained MNIST model (:func:`mnist_dense`, trained on pixels scaled to [0, 1]).
+
+    Loads ``path`` when lesson 1 saved it. Otherwise (lesson 1 not run, e.g. on Colab) it says so and rebuilds the
+    same model, trained for ``epochs`` epochs on MNIST (:func:`tlcourse.datasets.load_mnist`), saved next to
+    ``path`` as ``*_rebuilt.keras`` so a second run reuses it. Either way the source is recorded in the results."""
+    import keras
+
+    from . import datasets
+
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"mnist_dense_model(epochs={epochs!r}): give a positive number of epochs, e.g. epochs=5.")
+    path = Path(path)
+    rebuilt = path.with_name(f"{path.stem}_rebuilt.keras")
+    if path.exists():
+        model = keras.models.load_model(path)
+        if _is_mnist_dense(model):
+            print(f"Loaded lesson 1's model from {path}")
+            run.used_weights("mnist_dense", f"lesson 1's trained MNIST model ({path})", real=True, source=str(path))
+            return model
+        print(f"{path} does not have lesson 1's architecture (layers {', '.join(MNIST_DENSE_LAYERS)}); "
+              "using a rebuilt copy instead.")
+    info_path = rebuilt.with_suffix(".json")
+    if rebuilt.exists():
+        model = keras.models.load_model(rebuilt)
+        if _is_mnist_dense(model):
+            print(f"Lesson 1's model {path} is missing: using the copy rebuilt by an earlier run ({rebuilt}).")
+            info = json.loads(info_path.read_text()) if info_path.exists() else {}
+            run.used_weights("mnist_dense", f"lesson 1's MNIST model rebuilt by tlcourse ({rebuilt})",
+                             real=bool(info.get("real_data", False)), source=str(rebuilt))
+            run.record("mnist_dense_rebuilt", **{k: v for k, v in info.items() if k != "real_data"})
+            return model
+    print(f"Lesson 1's saved model {path} is missing (lesson 1 has not been run here). Rebuilding it now: the same "
+          f"architecture, trained on MNIST for {epochs} epochs by tlcourse.models.mnist_dense_model.")
+    (x_train, y_train), (x_test, y_test), _ = datasets.load_mnist(run)
+    x_train, x_test = x_train.astype("float32") / 255.0, x_test.astype("float32") / 255.0
+    model = mnist_dense()
+    model.fit(x_train, y_train, epochs=epochs, batch_size=64, validation_split=0.1, verbose=2)
+    loss, acc = model.evaluate(x_test, y_test, verbose=0)
+    print(f"Rebuilt MNIST model: test accuracy {acc:.3f} (test loss {loss:.3f})")
+    rebuilt.parent.mkdir(parents=True, exist_ok=True)
+    model.save(rebuilt)
+    real = bool(run.data.get("mnist", {}).get("real", False))
+    info = {"test_accuracy": float(acc), "test_loss": float(loss), "epochs": epochs, "real_data": real}
+    with atomic_write(info_path, "w") as (f, _):
+        json.dump(info, f)
+    run.used_weights("mnist_dense", f"lesson 1's MNIST model rebuilt by tlcourse ({rebuilt})", real=real,
+                     source=str(rebuilt))
+    run.record("mnist_dense_rebuilt", test_accuracy=acc, test_loss=loss, epochs=epochs)
+    return model

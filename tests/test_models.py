@@ -1,0 +1,101 @@
+"""tlcourse.models: pretrained weights from the real mirror, lesson 1's network and its copy in the package."""
+
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import tlcourse
+from tlcourse import models
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(lesson="unit_models"):
+    return tlcourse.Run(lesson, "quick", {}, 0, {"kind": "CPU", "count": 1, "name": "test"})
+
+
+def test_pretrained_real_weights_from_mirror(course_env, shared_mirror, monkeypatch):
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    run = _run()
+    assert models.pretrained(run, "mobilenet_0.25_224_no_top", "MobileNet") == "imagenet"
+    assert run.weights["MobileNet"]["real"] is True and not run.standins
+    # a backbone whose weights are not to be had offline: announced stand-in
+    if not models.keras_file_available("resnet50_no_top"):
+        assert models.pretrained(run, "resnet50_no_top", "ResNet50") is None
+        assert run.standins[-1]["replaces"] == "ResNet50 ImageNet weights"
+
+
+def test_pretrained_rejects_what_is_not_a_weights_file(course_env):
+    with pytest.raises(ValueError, match="not a Keras weights file"):
+        models.pretrained(_run(), "mnist.npz", "MNIST")
+    with pytest.raises(ValueError, match="name the architecture"):
+        models.pretrained(_run(), "resnet50_no_top", "")
+    with pytest.raises(KeyError, match="Known assets"):
+        models.pretrained(_run(), "resnet50", "ResNet50")
+
+
+def _lesson1_build_model():
+    """Execute lesson 1's own cell that defines ``build_model`` and return that function."""
+    import keras
+
+    nb = nbformat.read(ROOT / "notebooks" / "01_save_load_resume.ipynb", as_version=4)
+    cells = [c.source for c in nb.cells if c.cell_type == "code" and "def build_model(" in c.source]
+    assert len(cells) == 1, "lesson 1 defines its network in one cell, `def build_model():`"
+    namespace = {"keras": keras}
+    exec(compile(cells[0], "lesson 1: build_model cell", "exec"), namespace)
+    return namespace["build_model"]
+
+
+def test_package_copy_builds_lesson1s_network(capsys):
+    lesson, copy = _lesson1_build_model()(), models.mnist_dense()
+    capsys.readouterr()
+    assert lesson.name == copy.name and type(lesson) is type(copy)
+    assert tuple(lesson.input_shape) == tuple(copy.input_shape) == (None, 28, 28)
+    assert len(lesson.layers) == len(copy.layers) == 4
+    for a, b in zip(lesson.layers, copy.layers, strict=True):
+        assert a.get_config() == b.get_config(), f"layer {a.name} differs from the package's {b.name}"
+    assert lesson.count_params() == copy.count_params() == 6366
+    compiled = [m.get_compile_config() for m in (lesson, copy)]
+    for c in compiled:
+        c["optimizer"]["config"].pop("name")       # adam_1, adam_2: Keras numbers optimizer instances
+    assert compiled[0] == compiled[1]
+    # and the proof can fail: a different layer is noticed
+    changed = models.mnist_dense()
+    changed.get_layer("hidden_4").units = 5
+    assert changed.get_layer("hidden_4").get_config() != lesson.get_layer("hidden_4").get_config()
+
+
+def test_mnist_dense_model_rebuilds_then_reuses_then_prefers_lesson1(course_env, shared_mirror, monkeypatch,
+                                                                      tmp_path, capsys):
+    import keras
+
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    path = tmp_path / "artifacts" / "mnist_dense.keras"
+    run = _run()
+    model = models.mnist_dense_model(run, path, epochs=1)
+    out = capsys.readouterr().out
+    assert "is missing" in out and "Rebuilding" in out
+    assert [layer.name for layer in model.layers][-3:] == ["hidden_8", "hidden_4", "digits"]
+    assert model.input_shape == (None, 28, 28) and model.count_params() == 6366
+    rebuilt = path.with_name("mnist_dense_rebuilt.keras")
+    assert rebuilt.exists() and run.metrics["mnist_dense_rebuilt"]["test_accuracy"] > 0.2   # 1 epoch; chance 0.1
+    assert "rebuilt" in run.weights["mnist_dense"]["description"]
+
+    run2 = _run()
+    again = models.mnist_dense_model(run2, path, epochs=1)
+    assert "rebuilt by an earlier run" in capsys.readouterr().out
+    np.testing.assert_array_equal(again.get_layer("hidden_4").get_weights()[0],
+                                  model.get_layer("hidden_4").get_weights()[0])
+    assert run2.metrics["mnist_dense_rebuilt"]["test_accuracy"] > 0.2
+
+    # a file at lesson 1's path with another architecture is not used
+    other = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10, name="digits")])
+    other.save(path)
+    assert models.mnist_dense_model(_run(), path, epochs=1).count_params() == 6366
+    # lesson 1's model, when present, is preferred
+    model.save(path)
+    run3 = _run()
+    models.mnist_dense_model(run3, path, epochs=1)
+    assert "lesson 1's trained MNIST model" in run3.weights["mnist_dense"]["description"]
