@@ -73,6 +73,7 @@ def _stage(app) -> None:
     target = staging / "mathjax"
     shutil.copytree(es5, target, ignore=shutil.ignore_patterns("*.map", "sre", "*-speech.js"))
     _copy(mathjax, target, "LICENSE")
+    _copy(Path(__file__).parent / "static", staging)        # the course's own fixes (tlcourse-a11y.js/.css)
     app.config.html_static_path = list(app.config.html_static_path) + [str(staging)]
     app.config.mermaid_use_local = "mermaid/mermaid.esm.min.mjs"
     app.config.mathjax_path = "mathjax/tex-mml-chtml.js"
@@ -83,6 +84,21 @@ def _builder_inited(app) -> None:
         _stage(app)
 
 
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated inline scripts: sphinx-thebe 0.3.1 adds its configuration script once per page build, so
+    later pages declared `const THEBE_JS_URL` twice, a console SyntaxError in the browser."""
+    seen, unique = set(), []
+    for script in context.get("script_files", []):
+        key = (str(script), repr(sorted(getattr(script, "attributes", {}).items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    context["script_files"] = unique
+
+
 def setup(app):
     app.connect("builder-inited", _builder_inited)
+    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.add_js_file("tlcourse-a11y.js")
+    app.add_css_file("tlcourse-a11y.css")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
