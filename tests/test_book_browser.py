@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+HTML = Path(os.environ.get("TLCOURSE_BOOK_HTML", "") or ROOT / "_build" / "html")   # the built book
 SHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = os.environ.get("TLCOURSE_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("TLCOURSE_CHROMEDRIVER", "/usr/bin/chromedriver")

@@ -85,20 +85,25 @@ def _builder_inited(app) -> None:
 
 
 def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
-    """Drop repeated inline scripts: sphinx-thebe 0.3.1 adds its configuration script once per page build, so
-    later pages declared `const THEBE_JS_URL` twice, a console SyntaxError in the browser."""
+    """Drop repeated inline scripts: sphinx-thebe 0.3.1 adds its inline configuration script at every
+    env-before-read-docs, which Jupyter Book fires more than once (at different priorities, so Sphinx's own
+    de-duplication keeps both), and pages declared `const THEBE_JS_URL` twice: a SyntaxError in the browser
+    console. Runs first among the html-page-context handlers (Sphinx stops at the first that returns a value)."""
     seen, unique = set(), []
-    for script in context.get("script_files", []):
-        key = (str(script), repr(sorted(getattr(script, "attributes", {}).items())))
+    for script in list(context.get("script_files", [])):
+        body = getattr(script, "attributes", {}).get("body")
+        key = ("body", body) if body else ("file", str(getattr(script, "filename", script)))
         if key not in seen:
             seen.add(key)
             unique.append(script)
-    context["script_files"] = unique
+    scripts = context.get("script_files")
+    if isinstance(scripts, list):
+        scripts[:] = unique          # in place: handlers after this one (sphinxcontrib-mermaid) still add to it
 
 
 def setup(app):
     app.connect("builder-inited", _builder_inited)
-    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("html-page-context", _dedupe_scripts, priority=1)
     app.add_js_file("tlcourse-a11y.js")
     app.add_css_file("tlcourse-a11y.css")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True}
