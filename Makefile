@@ -20,7 +20,7 @@ SHELL := /bin/bash
 # output. Errors, tracebacks and the build's progress stay. NOISE=cat shows everything.
 NOISE ?= grep --line-buffered -vE '^WARNING: All log messages before absl::InitializeLog|^[IW][0-9]{4} |cuda_platform\.cc:[0-9]+\] failed call to cuInit|^\[IPKernelApp\] WARNING \| Kernel is running over TCP'
 
-.PHONY: help install check book book-strict preflight test test-rerun unit notebooks lab refresh-refs new-lesson \
+.PHONY: help install check book book-strict preflight test test-browser test-rerun unit notebooks lab refresh-refs new-lesson \
 	mirror clean
 
 help:  ## list the targets (this text)
@@ -56,9 +56,13 @@ book-strict: $(STAMP)  ## the book build the tests use: quick profile, offline, 
 # Each lesson executes twice: nbval (a new kernel, compared with the reference outputs), then the strict book
 # build (a second new kernel, with the first run's files in place). The same-kernel rerun is `make test-rerun`.
 test: check  ## check, unit tests, every lesson through nbval, strict book build (quick, offline; < 25 min)
-	$(TEST_ENV) $(BIN)/python -m pytest tests $(LESSONS) $(PYTEST_NB) -v
+	$(TEST_ENV) $(BIN)/python -m pytest tests $(LESSONS) $(PYTEST_NB) --ignore=tests/test_book_browser.py -v
 	$(MAKE) --no-print-directory book-strict
 	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:randomly tests/test_idempotence.py -k reload
+	$(MAKE) --no-print-directory test-browser
+
+test-browser: $(STAMP)  ## open the built book in headless Chromium: pages, images, navigation, search, axe-core
+	TLCOURSE_BROWSER=1 $(BIN)/python -m pytest tests/test_book_browser.py -p no:randomly -v
 
 test-rerun: $(STAMP)  ## opt-in: every lesson twice in ONE kernel (as students re-run), about 2x lesson time
 	$(TEST_ENV) TLCOURSE_IDEMPOTENCE=1 $(BIN)/python -m pytest tests/test_idempotence.py -v -p no:randomly

@@ -56,6 +56,10 @@ LESSON_FILES: dict[str, tuple[Need, ...]] = {
         Need("mobilenet_v2_1.0_160_no_top", "MobileNetV2 with random weights"),
         Need("mobilenet_0.25_224_no_top"),   # the lesson's real-transfer check needs the real weights
     ),
+    "07_pretrained_model_sources": (
+        Need("mobilenet_0.25_224_no_top", "MobileNet 0.25 with random weights"),
+        Need("cats_and_dogs_filtered.zip"),
+    ),
 }
 
 # what replaces each file when it is missing (offline): a stand-in, or the same data from a local folder
