@@ -7,8 +7,6 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
-import json
-import os
 import pickle
 import random
 import re
@@ -94,7 +92,8 @@ def test_truncated_and_corrupt_zip_are_detected(tmp_path, fault_log):
     good = make_zip(tmp_path / "good.zip", entries).read_bytes()
     for fault, data in [("truncated zip", good[: len(good) // 2]),
                         ("zip cut before its central directory", good[:-30]),
-                        ("zip with a flipped byte in a member", good[:5000] + bytes([good[5000] ^ 0xFF]) + good[5001:])]:
+                        ("zip with a flipped byte in a member",
+                         good[:5000] + bytes([good[5000] ^ 0xFF]) + good[5001:])]:
         archive = tmp_path / "pets.zip"
         archive.write_bytes(data)
         with trial(fault_log, f"archive: {fault}") as st:

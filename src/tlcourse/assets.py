@@ -116,8 +116,9 @@ def _check_setting(var: str, path: Path, *, is_mirror: bool = False, target: Pat
         if p.exists() and not p.is_dir():
             what = "is a file" if p == path else f"is below {p}, which is a file"
             where = f"\n  expected path: {target}" if target else ""
+            layout = " laid out like `python -m tlcourse mirror DIR` writes it" if is_mirror else ""
             raise AssetError(f"The setting {var}={path} {what}, not a folder.{where}\nWhat to do: point {var} at a "
-                             f"folder{' laid out like `python -m tlcourse mirror DIR` writes it' if is_mirror else ''}.")
+                             f"folder{layout}.")
         if p.exists():
             break
     if is_mirror and not path.is_dir():
@@ -501,7 +502,7 @@ def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retr
             return target
         _check_writable(asset, target)
         moved = _quarantine(asset, target, why)
-        removed = f" The damaged copy in the cache was moved to {moved}."
+        removed = f" The damaged copy in the cache ({why}) was moved to {moved}."
         warnings.warn(f"Cached {target} failed verification ({why}); moved to {moved}. Fetching it again.",
                       stacklevel=3)
     _check_writable(asset, target)
@@ -523,9 +524,9 @@ def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retr
 
     # 3. download
     if is_offline():
-        where = f"the mirror {mirror}" if mirror else "no mirror (TLCOURSE_MIRROR is not set)"
+        where = f"not in the mirror {mirror}" if mirror else "no mirror is set (TLCOURSE_MIRROR)"
         cls = AssetError if removed else AssetMissing
-        raise _by_hand(asset, target, f"offline (TLCOURSE_OFFLINE=1) and not in the cache or {where}.{removed}", cls)
+        raise _by_hand(asset, target, f"offline (TLCOURSE_OFFLINE=1): not in the cache, and {where}.{removed}", cls)
     if not asset.url:
         raise _by_hand(asset, target, f"it is only available from an offline mirror.{removed}")
     import requests
