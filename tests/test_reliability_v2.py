@@ -108,7 +108,8 @@ import json, sys
 from tlcourse import assets
 out = {}
 try:
-    out["path"] = str(assets.keras_weights(sys.argv[1]))
+    get = assets.fetch if sys.argv[3] == "fetch" else assets.keras_weights
+    out["path"] = str(get(sys.argv[1]))
     if sys.argv[2] == "keras" and out["path"] != "None":
         import keras
         m = keras.applications.MobileNet(alpha=0.25, include_top=False, weights="imagenet", input_shape=(224, 224, 3))
@@ -119,13 +120,13 @@ print("RESULT " + json.dumps(out), flush=True)
 """
 
 
-def child(env: dict, name="mobilenet_0.25_224_no_top", keras=False, ro: Path | None = None) -> dict:
-    """Run ``keras_weights(name)`` (and, with ``keras=True``, build MobileNet with ImageNet weights) in a child
-    process with ``env``. With ``ro``, KERAS_HOME is a read-only bind mount of ``ro`` in a private mount namespace
-    whose /tmp is a private tmpfs (so Keras's fallback cache, /tmp/.keras, is private too)."""
+def child(env: dict, name="mobilenet_0.25_224_no_top", keras=False, ro: Path | None = None, how="weights") -> dict:
+    """Run ``keras_weights(name)`` (``how="fetch"``: ``fetch(name)``; ``keras=True``: then build MobileNet with
+    ImageNet weights) in a child process with ``env``. With ``ro``, KERAS_HOME is a read-only bind mount of ``ro`` in
+    a private mount namespace whose /tmp is a private tmpfs (so Keras's fallback cache, /tmp/.keras, is private)."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("TLCOURSE_")}
     full.update({"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", "TLCOURSE_OFFLINE": "1", **env})
-    cmd = [sys.executable, "-c", _CHILD, name, "keras" if keras else "-"]
+    cmd = [sys.executable, "-c", _CHILD, name, "keras" if keras else "-", how]
     if ro is not None:
         shell = ('set -e; mount --make-rprivate /; mount -t tmpfs tmpfs /srv; mkdir /srv/keras /srv/mirror; '
                  'mount --bind -o ro "$RO" /srv/keras; [ -z "$TLCOURSE_MIRROR" ] || '
@@ -157,7 +158,7 @@ def test_half_h5_placed_by_hand_is_refused_and_kept(tmp_path, fault_log):
     (kh / "models").mkdir(parents=True)
     (kh / "models" / H5).write_bytes(genuine[: len(genuine) // 2])
     with trial(fault_log, "by hand: first half of the MobileNet .h5 in KERAS_HOME/models") as st:
-        got = child({"KERAS_HOME": str(kh)})
+        got = child({"KERAS_HOME": str(kh)}, how="fetch")
         st["lost"] = int("path" in got)  # accepted: a corrupt file would reach Keras
         assert got.get("type") == "AssetError", got
         assert "size 1,054,070 bytes, the registry says 2,108,140" in got["error"], got["error"]
@@ -202,7 +203,7 @@ def test_first_seen_hash_never_outranks_the_mirror(offline, monkeypatch, fault_l
     good = mirror_with(offline / "good mirror", {"t/weights.h5": genuine}, sums=True)
     with trial(fault_log, "first-seen: corrupt copy recorded, then the genuine mirror") as st:
         monkeypatch.setenv("TLCOURSE_MIRROR", str(bad))
-        with pytest.warns(UserWarning, match="recorded the sha256"):
+        with pytest.warns(UserWarning, match="recorded"):
             assets.fetch("weights.h5", progress=False)  # nothing can tell it is corrupt yet
         monkeypatch.setenv("TLCOURSE_MIRROR", str(good))
         with pytest.warns(UserWarning, match="either the file or the mirror's SHA256SUMS may be wrong"):
@@ -215,17 +216,17 @@ def test_first_seen_hash_never_outranks_the_mirror(offline, monkeypatch, fault_l
         st["outcome"] = "corrupt first-seen copy quarantined, genuine mirror copy kept"
 
 
-def test_first_seen_hash_is_cleared_with_its_file(offline, fault_log):
+def test_first_seen_hash_is_cleared_with_its_file(offline, monkeypatch, fault_log):
     """Issue 10.2 and 10.3: a recorded first-seen hash goes when its file goes; a valid copy a user then saves at
     the expected path (the error message's advice) is accepted, never deleted."""
     first = zip_of({"pets/a.txt": b"meow"})
     other = zip_of({"pets/a.txt": b"meow"}, zipfile.ZIP_DEFLATED)  # the same content, packed differently
     a = register("pets.zip", None)
     target = assets.locate(a)
-    target.parent.mkdir(parents=True)
-    target.write_bytes(first)
-    with pytest.warns(UserWarning, match="recorded the sha256"):
-        assets.fetch("pets.zip", progress=False)
+    monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror_with(offline / "mirror", {"t/pets.zip": first}, sums=False)))
+    with pytest.warns(UserWarning, match="recorded"):
+        assets.fetch("pets.zip", progress=False)  # no checksum anywhere: its sha256 is recorded first-seen
+    monkeypatch.delenv("TLCOURSE_MIRROR")
     with trial(fault_log, "first-seen: damaged cached zip, then a valid copy saved by hand") as st:
         target.write_bytes(first[:-40])  # damaged (cut)
         with pytest.warns(UserWarning, match="failed verification"), pytest.raises(AssetError) as err:
@@ -234,7 +235,7 @@ def test_first_seen_hash_is_cleared_with_its_file(offline, fault_log):
         assert "damaged copy in the cache" in str(err.value) and "was moved to" in str(err.value)
         assert [p.read_bytes() for p in quarantined(offline)] == [first[:-40]]
         target.write_bytes(other)  # the user follows the advice
-        with pytest.warns(UserWarning, match="recorded the sha256"):
+        with pytest.warns(UserWarning, match="recorded"):
             path = assets.fetch("pets.zip", progress=False)
         st["lost"] = int(not target.exists() or target.read_bytes() != other)
         assert path == target and path.read_bytes() == other
