@@ -1,77 +1,50 @@
-"""Every remote file the course uses, and one way to get each of them.
+"""Get a verified local copy of every remote file the course uses (the table is ``registry.py``).
 
-``fetch(name)`` returns the path of a verified local copy. It looks, in order:
+``fetch(name)`` looks, in order:
 
-1. in the cache (``data/`` of the course, or ``$TLCOURSE_DATA``; Keras-managed files in
-   Keras's own cache, ``$KERAS_HOME``), accepted only if its checksum matches;
-2. in an offline mirror folder, ``$TLCOURSE_MIRROR`` (laid out like ``python -m tlcourse mirror``
-   writes it), copied into the cache and verified;
-3. on the internet (unless ``TLCOURSE_OFFLINE=1``): downloaded with a progress bar into a temporary
-   file, verified, then renamed into place, so a failed download never leaves a partial file behind.
+1. in the cache (``data/`` of the course, or ``$TLCOURSE_DATA``; Keras-managed files in Keras's own cache,
+   ``$KERAS_HOME``), including a file a user saved there by hand;
+2. in an offline mirror folder, ``$TLCOURSE_MIRROR`` (laid out like ``python -m tlcourse mirror`` writes it);
+3. on the internet (unless ``TLCOURSE_OFFLINE=1``), downloaded by pooch with a progress bar into a temporary file
+   that is renamed into place only once verified.
 
-If all three fail, :class:`AssetError` says which URL to download by hand and where to put the file.
+Every copy, on every path, is checked against all that is known about the file, best evidence first: the
+publisher's checksum (for a Zenodo ``doi:`` URL, the md5 Zenodo publishes), the registry's checksum or known copies,
+the mirror's ``SHA256SUMS``, and last the sha256 recorded when the course first obtained it; and its size. A copy
+that fails is never deleted: it is moved to a quarantine folder and the message says where. Only a file that is
+absent, offline, raises :class:`AssetMissing` (a lesson may answer it with an announced stand-in); every other
+problem raises an :class:`AssetError` that names the cause and what to do.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import difflib
 import errno
 import gzip
-import hashlib
-import http.client
 import json
 import os
+import re
 import shutil
-import socket
-import ssl
+import sys
 import tarfile
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import warnings
 import zipfile
 import zlib
 from pathlib import Path
 
+from .files import atomic_write
+from .registry import ASSETS, Asset
+
 __all__ = [
-    "Asset", "AssetError", "ASSETS", "get", "fetch", "extract", "cache_dir", "keras_home",
-    "is_offline", "mirror_dir", "build_mirror", "file_hash", "locate",
+    "Asset", "AssetError", "AssetMissing", "ASSETS", "get", "fetch", "extract", "cache_dir", "keras_home",
+    "is_offline", "mirror_dir", "build_mirror", "file_hash", "locate", "keras_weights", "quarantine_dir",
 ]
 
 _USER_AGENT = "tlcourse/0.1 (+Transfer Learning with TensorFlow course)"
-
-
-@dataclasses.dataclass(frozen=True)
-class Asset:
-    """One remote file. ``sha256`` or ``md5`` is the publisher's checksum (None if none is published)."""
-
-    name: str
-    url: str | None
-    filename: str
-    size: int | None
-    licence: str
-    source: str  # the page that describes the file
-    sha256: str | None = None
-    md5: str | None = None
-    cache: str = "course"  # "course" (data/), "keras/models" or "keras/datasets" (Keras's own cache)
-    note: str = ""
-
-    @property
-    def mirror_path(self) -> str:
-        """Where the file lives inside a mirror folder (same layout as the caches)."""
-        if self.cache.startswith("keras/"):
-            return f"{self.cache}/{self.filename}"
-        return self.filename
-
-    @property
-    def checksum(self) -> tuple[str, str] | None:
-        if self.sha256:
-            return ("sha256", self.sha256)
-        if self.md5:
-            return ("md5", self.md5)
-        return None
+ZENODO_API = "https://zenodo.org/api"  # TLCOURSE_ZENODO_API overrides it (tests run a local server)
 
 
 class AssetError(RuntimeError):
@@ -80,143 +53,11 @@ class AssetMissing(AssetError):
     """The file is in no cache or mirror and may not be downloaded (offline): the only problem a lesson may answer with an announced stand-in."""
 
 
-_GCS_KA = "https://storage.googleapis.com/tensorflow/keras-applications"
-
-ASSETS: dict[str, Asset] = {a.name: a for a in [
-    Asset(
-        name="mnist.npz",
-        url="https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz",
-        filename="mnist.npz", size=11_490_434, cache="keras/datasets",
-        sha256="731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
-        licence="CC BY-SA 3.0 (Y. LeCun, C. Cortes, C. Burges)",
-        source="https://keras.io/api/datasets/mnist/",
-        note="Used by keras.datasets.mnist.load_data(); the sha256 is the one Keras itself checks.",
-    ),
-    Asset(
-        name="mnist-test-images",
-        url="https://storage.googleapis.com/cvdf-datasets/mnist/t10k-images-idx3-ubyte.gz",
-        filename="mnist/t10k-images-idx3-ubyte.gz", size=1_648_877,
-        md5="9fb629c4189551a2d022fa330f9573f3",
-        licence="CC BY-SA 3.0 (Y. LeCun, C. Cortes, C. Burges)",
-        source="http://yann.lecun.com/exdb/mnist/",
-        note="Offline stand-in source: the real MNIST test set, split 8,000/2,000 when mnist.npz is missing.",
-    ),
-    Asset(
-        name="mnist-test-labels",
-        url="https://storage.googleapis.com/cvdf-datasets/mnist/t10k-labels-idx1-ubyte.gz",
-        filename="mnist/t10k-labels-idx1-ubyte.gz", size=4_542,
-        md5="ec29112dd5afa0611ce80d1b7f02629c",
-        licence="CC BY-SA 3.0 (Y. LeCun, C. Cortes, C. Burges)",
-        source="http://yann.lecun.com/exdb/mnist/",
-    ),
-    Asset(
-        name="cats_and_dogs_filtered.zip",
-        url="https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
-        filename="cats_and_dogs_filtered.zip", size=68_606_236, cache="keras/datasets",
-        licence="Kaggle 'Dogs vs. Cats' (Asirra, Microsoft Research): research and education use",
-        source="https://www.tensorflow.org/tutorials/images/transfer_learning",
-        note="Google publishes no checksum: the first download's sha256 is recorded and later copies are checked "
-             "against it.",
-    ),
-    Asset(
-        name="mobilenet_v2_1.0_160_no_top",
-        url=f"{_GCS_KA}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5",
-        filename="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5", size=9_406_464,
-        cache="keras/models", licence="Apache 2.0 (Keras Applications)",
-        source="https://keras.io/api/applications/mobilenet/",
-        note="keras.applications.MobileNetV2 passes no file hash; the first download's sha256 is recorded.",
-    ),
-    Asset(
-        name="mobilenet_0.25_224_no_top",
-        url=f"{_GCS_KA}/mobilenet/mobilenet_2_5_224_tf_no_top.h5",
-        filename="mobilenet_2_5_224_tf_no_top.h5", size=2_108_140,
-        cache="keras/models", licence="Apache 2.0 (Keras Applications)",
-        source="https://keras.io/api/applications/mobilenet/",
-        note="keras.applications.MobileNet passes no file hash; the first download's sha256 is recorded.",
-    ),
-    Asset(
-        name="resnet50_no_top",
-        url=f"{_GCS_KA}/resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        filename="resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5", size=94_765_736,
-        md5="4d473c1dd8becc155b73f8504c6f6626", cache="keras/models",
-        licence="MIT (Kaiming He's ResNet weights, Keras Applications)",
-        source="https://keras.io/api/applications/resnet/",
-    ),
-    Asset(
-        name="densenet121_no_top",
-        url=f"{_GCS_KA}/densenet/densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
-        filename="densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5", size=29_084_464,
-        md5="30ee3e1110167f948a6b9946edeeb738", cache="keras/models",
-        licence="BSD-3-Clause (DenseNet authors, Keras Applications)",
-        source="https://keras.io/api/applications/densenet/",
-    ),
-    Asset(
-        name="efficientnetb0_no_top",
-        url="https://storage.googleapis.com/keras-applications/efficientnetb0_notop.h5",
-        filename="efficientnetb0_notop.h5", size=16_705_208,
-        md5="50bc09e76180e00e4465e1a485ddc09d", cache="keras/models",
-        licence="Apache 2.0 (Keras Applications)",
-        source="https://keras.io/api/applications/efficientnet/",
-    ),
-    Asset(
-        name="emnist.zip",
-        url="https://biometrics.nist.gov/cs_links/EMNIST/gzip.zip",
-        filename="emnist/gzip.zip", size=561_753_746,
-        md5="58c8d27c78d21e728a6bc7b3cc06412e",
-        licence="NIST (public domain in the US; cite Cohen et al. 2017, EMNIST)",
-        source="https://www.nist.gov/itl/products-and-services/emnist-dataset",
-        note="All EMNIST splits as gzipped IDX files plus their mappings; read with the `emnist` package "
-             "(emnist.CACHE_FILE_PATH points at this file). NIST publishes no checksum: the md5 is the reference "
-             "torchvision's EMNIST loader checks (same URL).",
-    ),
-    Asset(
-        name="emnist-balanced-mapping",
-        url=None,
-        filename="emnist/emnist-balanced-mapping.txt", size=328,
-        licence="NIST (public domain in the US; cite Cohen et al. 2017, EMNIST)",
-        source="https://www.nist.gov/itl/products-and-services/emnist-dataset",
-        note="Mirror-only copy of gzip/emnist-balanced-mapping.txt (label -> character code), for offline use "
-             "when emnist.zip is missing; online it is read from inside emnist.zip.",
-    ),
-    *[Asset(
-        name=f"fashion-mnist-{part}",
-        url=f"https://storage.googleapis.com/tensorflow/tf-keras-datasets/{part}-idx{dim}-ubyte.gz",
-        filename=f"fashion-mnist/{part}-idx{dim}-ubyte.gz", size=size, md5=md5, cache="keras/datasets",
-        licence="MIT (Zalando SE)",
-        source="https://github.com/zalandoresearch/fashion-mnist",
-        note="" if part != "train-images" else (
-            "The four fashion-mnist-* files are what keras.datasets.fashion_mnist.load_data() reads; md5s as "
-            "published by Zalando Research. Offline, Debian's dataset-fashion-mnist package "
-            "(/usr/share/datasets/fashion-mnist) holds the same images."),
-    ) for part, dim, size, md5 in [
-        ("train-images", 3, 26_421_880, "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-        ("train-labels", 1, 29_515, "25c81989df183df01b3e8a0aad5dffbe"),
-        ("t10k-images", 3, 4_422_102, "bef4ecab320f06d8554ea6380940ec79"),
-        ("t10k-labels", 1, 5_148, "bb300cfdad3c16e7a12a480ee83cd310"),
-    ]],
-    Asset(
-        name="cifar-10-python.tar.gz",
-        url="https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-        filename="cifar-10-batches-py-target_archive", size=170_498_071,
-        sha256="6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce", cache="keras/datasets",
-        licence="CIFAR-10 (A. Krizhevsky, 2009): free to use, cite the tech report",
-        source="https://www.cs.toronto.edu/~kriz/cifar.html",
-        note="Used by keras.datasets.cifar10.load_data(), which stores the archive under this name; the sha256 "
-             "is the one Keras checks.",
-    ),
-    Asset(
-        name="cifar10-test-jpeg",
-        url=None,
-        filename="cifar10/cifar10_test_jpeg.npz", size=28_435_524,
-        licence="CIFAR-10 (A. Krizhevsky, 2009): free to use, cite the tech report",
-        source="https://www.cs.toronto.edu/~kriz/cifar.html",
-        note="Mirror-only: the 10,000 CIFAR-10 test images as JPEG-decoded pixels (x_test uint8 32x32x3, y_test, "
-             "class_names), the offline stand-in source when cifar-10-python.tar.gz is missing.",
-    ),
-]}
+class AssetMissing(AssetError):
+    """The file is in no cache or mirror and may not be downloaded (offline): the only problem a lesson may answer with an announced stand-in."""  # noqa: E501
 
 
-# --------------------------------------------------------------------------- locations
+# --------------------------------------------------------------------------- settings and locations
 
 def is_offline() -> bool:
     """True when ``TLCOURSE_OFFLINE`` is set to 1/true/yes: no download is attempted."""
@@ -244,7 +85,6 @@ def cache_dir() -> Path:
 def keras_home() -> Path:
     """Keras's own cache folder (``$KERAS_HOME``, default ``~/.keras``). Keras reads the variable
     once, when it is imported, so once Keras is imported we ask Keras."""
-    import sys
     if "keras" in sys.modules:
         with contextlib.suppress(Exception):
             from keras.src.backend import config
@@ -252,136 +92,466 @@ def keras_home() -> Path:
     return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")).expanduser()
 
 
-def get(name: str) -> Asset:
-    """The registry entry for ``name``; unknown names raise a KeyError that lists the known ones."""
-    if not isinstance(name, str) or name not in ASSETS:
-        known = ", ".join(sorted(ASSETS))
-        raise KeyError(f"Unknown asset {name!r}. Known assets: {known}. "
-                       "Add new files to tlcourse.assets.ASSETS with their URL and checksum.")
-    return ASSETS[name]
+def _cache_root(asset: Asset) -> tuple[Path, str]:
+    """The cache folder of ``asset`` and the setting that names it."""
+    if asset.cache.startswith("keras/"):
+        return keras_home(), "KERAS_HOME"
+    return cache_dir(), "TLCOURSE_DATA"
 
 
 def locate(asset: Asset) -> Path:
     """Where the verified copy of ``asset`` lives once fetched."""
-    if asset.cache.startswith("keras/"):
-        return keras_home() / asset.cache.split("/", 1)[1] / asset.filename
-    return cache_dir() / asset.filename
+    root, _ = _cache_root(asset)
+    return root / asset.cache.split("/", 1)[1] / asset.filename if asset.cache.startswith("keras/") \
+        else root / asset.filename
 
 
-# --------------------------------------------------------------------------- hashing
+def quarantine_dir(asset: Asset) -> Path:
+    """Where rejected copies of ``asset`` are moved: ``<cache folder>_quarantine/`` beside the cache folder."""
+    root, _ = _cache_root(asset)
+    return root.with_name(root.name + "_quarantine")
+
+
+def _check_setting(var: str, path: Path, *, is_mirror: bool = False, target: Path | None = None) -> None:
+    """Raise an AssetError naming ``var`` when it points at a file, below a file, or (mirror) nowhere."""
+    for p in [path, *path.parents]:
+        if p.exists() and not p.is_dir():
+            what = "is a file" if p == path else f"is below {p}, which is a file"
+            where = f"\n  expected path: {target}" if target else ""
+            layout = " laid out like `python -m tlcourse mirror DIR` writes it" if is_mirror else ""
+            raise AssetError(f"The setting {var}={path} {what}, not a folder.{where}\nWhat to do: point {var} at a "
+                             f"folder{layout}.")
+        if p.exists():
+            break
+    if is_mirror and not path.is_dir():
+        raise AssetError(f"The setting TLCOURSE_MIRROR={path} names a folder that does not exist (a typo, or a "
+                         "drive that is not mounted?).\nWhat to do: point TLCOURSE_MIRROR at the mirror folder, "
+                         "or unset it.")
+
+
+def get(name: str) -> Asset:
+    """The registry entry for ``name``; an unknown name raises a KeyError that suggests the closest known one."""
+    if not isinstance(name, str) or name not in ASSETS:
+        close = difflib.get_close_matches(str(name), list(ASSETS), n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise KeyError(f"Unknown asset {name!r}.{hint} Known assets: {', '.join(sorted(ASSETS))}. "
+                       "Add new files to tlcourse.assets.ASSETS (the table in src/tlcourse/registry.py) with their "
+                       "URL, size and checksum.")
+    return ASSETS[name]
+
+
+# --------------------------------------------------------------------------- evidence and verification
 
 def file_hash(path: str | os.PathLike, algorithm: str = "sha256") -> str:
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """The hex digest of a file (pooch's implementation)."""
+    import pooch
+    return pooch.file_hash(str(path), alg=algorithm)
 
 
-def _recorded_path(target: Path) -> Path:
+def _record_path(target: Path) -> Path:
     return target.parent / ".tlcourse-hashes" / f"{target.name}.sha256"
 
 
-def _recorded_hash(target: Path) -> str | None:
-    p = _recorded_path(target)
-    return p.read_text().split()[0] if p.exists() else None
-
-
-def _record_hash(target: Path, digest: str, origin: str) -> None:
-    p = _recorded_path(target)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    tmp = p.with_suffix(f".tmp{os.getpid()}")
-    try:
-        tmp.write_text(f"{digest}  {target.name}  (first obtained from {origin})\n")
-        os.replace(tmp, p)
-    except BaseException:
+def _read_record(target: Path) -> tuple[str, str] | None:
+    """(sha256, level) recorded for ``target``; a record whose file is gone is stale and removed."""
+    p = _record_path(target)
+    if not p.is_file():
+        return None
+    if not target.exists():
         with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+            p.unlink()
+        return None
+    parts = p.read_text().split()
+    return (parts[0], parts[2] if len(parts) > 2 else "first-seen") if parts else None
+
+
+def _write_record(target: Path, digest: str, level: str, origin: str) -> None:
+    """Remember the sha256 of a copy without a registry checksum (``level``: publisher, mirror or first-seen)."""
+    p = _record_path(target)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(p, "w", suffix=".tmp") as (out, _):
+            out.write(f"{digest}  {target.name}  {level}  {origin}\n")
+    except OSError as err:  # a read-only cache: the copy is still verified, it just cannot be remembered
+        warnings.warn(f"Could not record the sha256 of {target} ({err.strerror or err}).", stacklevel=4)
+
+
+def _remember(asset: Asset, target: Path, level: str, digest: str, origin: str) -> None:
+    """Record the sha256 of a copy that no registry checksum covers: vouched for by Zenodo's md5 ("publisher"),
+    by a mirror's SHA256SUMS ("mirror"), or by nothing yet ("first-seen", outranked by any better evidence)."""
+    if asset.checksum or level not in ("publisher", "mirror", "format"):
+        return
+    level = "first-seen" if level == "format" else level
+    _write_record(target, digest, level, origin)
+    if level == "first-seen":
+        warnings.warn(f"{asset.name}: no checksum is known (publisher, registry or mirror); recorded the sha256 "
+                      f"{digest} of this first copy for later checks.", stacklevel=4)
+
+
+def _drop_record(target: Path) -> None:
+    with contextlib.suppress(OSError):
+        _record_path(target).unlink()
 
 
 def _mirror_listed_hash(mirror: Path, rel: str) -> str | None:
     sums = mirror / "SHA256SUMS"
-    if not sums.exists():
+    if not sums.is_file():
         return None
     for line in sums.read_text().splitlines():
         parts = line.split()
         if len(parts) >= 2 and parts[1].lstrip("*") == rel:
-            return parts[0]
+            return parts[0].lower()
     return None
 
 
 def _format_problem(path: Path, filename: str) -> str | None:
-    """A cheap check that a file is what its name says (zip, HDF5, gzip), for files without a published
-    checksum: it catches a truncated archive or an HTML error page saved under the file's name."""
+    """A cheap check that a file is what its name says (zip, HDF5, gzip), for files no hash vouches for."""
     name = filename.lower()
-    try:
-        with open(path, "rb") as f:
-            head = f.read(16)
-        if name.endswith((".zip", ".npz", ".keras")):
-            if not zipfile.is_zipfile(path):
-                return f"not a complete zip archive (starts with {head[:8]!r}; truncated download?)"
-        elif name.endswith((".h5", ".hdf5")):
-            if not head.startswith(b"\x89HDF\r\n\x1a\n"):
-                return f"not an HDF5 file (starts with {head[:8]!r}; an error page saved under its name?)"
-        elif name.endswith((".gz", ".tgz")):
-            if not head.startswith(b"\x1f\x8b"):
-                return f"not a gzip file (starts with {head[:8]!r}; an error page saved under its name?)"
-    except OSError as err:
-        return f"unreadable ({err})"
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if name.endswith((".zip", ".npz", ".keras")) and not zipfile.is_zipfile(path):
+        return f"not a complete zip archive (starts with {head[:8]!r}; truncated download?)"
+    if name.endswith((".h5", ".hdf5")) and not head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return f"not an HDF5 file (starts with {head[:8]!r}; an error page saved under its name?)"
+    if name.endswith((".gz", ".tgz")) and not head.startswith(b"\x1f\x8b"):
+        return f"not a gzip file (starts with {head[:8]!r}; an error page saved under its name?)"
     return None
 
 
-def _verify(asset: Asset, path: Path, expected_sha256: str | None = None) -> tuple[bool, str]:
-    """Check ``path`` against the publisher's checksum, else against a hash we were told
-    (recorded first download, or the mirror's SHA256SUMS), else that it is a well-formed file of its
-    kind (zip, HDF5, gzip). Returns (ok, description)."""
-    if asset.size is not None and asset.checksum and path.stat().st_size != asset.size:
-        return False, f"size {path.stat().st_size:,} bytes, expected {asset.size:,}"
-    if asset.checksum:
+def _verify(asset: Asset, path: Path, *, mirror_hash: str | None = None, record: tuple[str, str] | None = None,
+            published: tuple[str, str, int | None] | None = None) -> tuple[bool, str, str]:
+    """Check ``path`` against the best evidence known. Returns (ok, why, evidence) where evidence is the level
+    that decided: publisher > registry > mirror > first-seen > format."""
+    size = path.stat().st_size
+    for known_size, sha, what in asset.known_copies:
+        if size == known_size and file_hash(path) == sha:
+            return True, f"a known copy: {what}", "registry"
+    sizes = [s for s in (asset.size, published[2] if published else None) if s is not None]
+    if sizes and size != sizes[-1]:
+        return False, f"size {size:,} bytes, the registry says {sizes[-1]:,}", "registry"
+    if published:
+        algo, want, _ = published
+    elif asset.checksum:
         algo, want = asset.checksum
+    else:
+        algo = want = None
+    if want:
         got = file_hash(path, algo)
-        return (got == want), f"{algo} {got}, expected {want}"
-    if expected_sha256:
+        level = "publisher" if published or asset.hash_from == "publisher" else "registry"
+        return got == want.lower(), f"{algo} {got}, expected {want} ({level})", level
+    if record and record[1] == "publisher":  # a copy once checked against the publisher's checksum
         got = file_hash(path)
-        return (got == expected_sha256), f"sha256 {got}, expected {expected_sha256}"
+        return got == record[0], f"sha256 {got}, recorded {record[0]} (checked against the publisher's)", "publisher"
+    if mirror_hash:
+        got = file_hash(path)
+        ok = got == mirror_hash
+        why = f"sha256 {got}, the mirror's SHA256SUMS lists {mirror_hash}"
+        if not ok:
+            why += ("; no publisher checksum exists for this file, so either the file or the mirror's SHA256SUMS may "
+                    "be wrong")
+        return ok, why, "mirror"
+    if record:
+        got = file_hash(path)
+        return got == record[0], f"sha256 {got}, recorded {record[0]} ({record[1]})", record[1]
     problem = _format_problem(path, asset.filename)
-    if problem:
-        return False, problem
-    return True, "no published checksum"
+    return problem is None, problem or "no checksum known; size and format checked", "format"
 
 
-# --------------------------------------------------------------------------- fetching
+def _quarantine(asset: Asset, path: Path, why: str) -> Path:
+    """Move a rejected copy aside (never delete a file a user may have placed); return where it went."""
+    dest_dir = quarantine_dir(asset) / time.strftime("%Y%m%d-%H%M%S")
+    dest = dest_dir / path.name
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), str(dest))
+    except OSError as err:
+        raise AssetError(f"{path} is not a good copy of {asset.name!r} ({why}), and it could not be moved aside to "
+                         f"{dest_dir} ({err.strerror or err}).\nWhat to do: move or delete it yourself, then run the "
+                         "cell again.") from err
+    _drop_record(path)
+    return dest
+
+
+# --------------------------------------------------------------------------- the per-file lock
 
 @contextlib.contextmanager
 def _lock(target: Path, doing: str = "fetching"):
-    """An exclusive lock per target file, so two processes fetching one asset take turns.
-
-    Yields True when the lock is held. Yields False without locking where no lock file can be made
-    (Windows, or a read-only cache folder: a verified copy can still be read from it, and any write is
-    refused later with a clear message); the atomic rename still protects the cache then."""
+    """An exclusive lock per target file, so two processes fetching one asset take turns. The lock file
+    (``.NAME.lock``) is removed when the holder is done. Yields False without locking where no lock file can be
+    made (Windows, a read-only cache); the atomic rename still protects the cache then."""
     try:
         import fcntl
-    except ImportError:  # Windows: rely on the atomic rename alone
+    except ImportError:
         yield False
         return
     lock_path = target.parent / f".{target.name}.lock"
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(lock_path, "a+")
-    except OSError:
-        yield False
-        return
-    with fh:
+    said = False
+    while True:
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fh = open(lock_path, "a+")
+        except OSError:
+            yield False
+            return
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            print(f"Waiting for another process that is {doing} {target.name} ...", flush=True)
+            if not said:
+                print(f"Waiting for another process that is {doing} {target.name} ...", flush=True)
+                said = True
             fcntl.flock(fh, fcntl.LOCK_EX)
+        try:  # the previous holder may have removed the file we locked: then lock the new one
+            if os.fstat(fh.fileno()).st_ino == os.stat(lock_path).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        fh.close()
+    try:
+        yield True
+    finally:
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
+        fh.close()
+
+
+# --------------------------------------------------------------------------- errors that say what to do
+
+_DISK_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
+                errno.EEXIST, errno.EISDIR} | ({errno.EDQUOT} if hasattr(errno, "EDQUOT") else set())
+
+
+def _is_disk_error(err: BaseException) -> bool:
+    """An error of the local file system (full, read-only, not a folder), not of the network."""
+    return type(err).__module__ == "builtins" and isinstance(err, OSError) and err.errno in _DISK_ERRNOS
+
+
+def _disk_error(asset: Asset, target: Path, err: OSError) -> AssetError:
+    _, var = _cache_root(asset)
+    if err.errno in (errno.ENOSPC, errno.EFBIG) or err.errno == getattr(errno, "EDQUOT", -1):
+        what = (f"the disk is full or a file-size limit was hit while writing into {target.parent} "
+                f"({os.strerror(err.errno)})")
+        todo = f"free some disk space, or set {var} to a folder on a disk with enough free space"
+    else:
+        what = f"the cache folder {target.parent} cannot be written ({err.strerror or err})"
+        todo = f"set {var} to a folder you can write to"
+    todo += " (KERAS_HOME before importing Keras)" if var == "KERAS_HOME" else ""
+    need = f" The file needs {asset.size / 1e6:,.1f} MB." if asset.size else ""
+    return AssetError(f"Could not save {asset.name!r}: {what}. Nothing partial was left behind.{need}\n"
+                      f"  expected path: {target}\n"
+                      f"What to do: {todo}, then run the cell again.")
+
+
+def _by_hand(asset: Asset, target: Path, reason: str, cls=AssetError) -> AssetError:
+    url = asset.url or "(no public URL: this file comes only from an offline mirror)"
+    offline = ("" if is_offline() else " Without internet, set TLCOURSE_OFFLINE=1: the lessons then use the cache "
+               "and the mirror, and announced stand-ins for what is missing.")
+    retry = ("connect to the internet and run the cell again with TLCOURSE_OFFLINE unset" if is_offline()
+             else "check your connection and run the cell again")
+    return cls(
+        f"Could not get {asset.name!r}: {reason}\n"
+        f"  URL:           {url}\n"
+        f"  expected path: {target}\n"
+        f"What to do: {retry}; or download the URL in a browser and "
+        f"save it at the expected path (the course verifies it); or point TLCOURSE_MIRROR at a folder made with "
+        f"`python -m tlcourse mirror DIR` on a machine with internet.{offline}"
+    )
+
+
+def _check_writable(asset: Asset, target: Path) -> None:
+    root, var = _cache_root(asset)
+    _check_setting(var, root)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".write-test-"):
+            pass
+    except OSError as err:
+        if err.errno in (errno.ENOSPC, errno.EFBIG):
+            raise _disk_error(asset, target, err) from err
+        raise AssetError(
+            f"The cache folder {target.parent} is not writable ({err.strerror or err}); the setting {var}={root} "
+            f"names a read-only place.\n  expected path: {target}\n"
+            f"What to do: set {var} to a folder you can write to, with enough free space"
+            f"{' (before importing Keras)' if var == 'KERAS_HOME' else ''}."
+        ) from err
+
+
+def _timeout() -> float:
+    return float(os.environ.get("TLCOURSE_TIMEOUT", "60"))
+
+
+def _chain(err: BaseException):
+    """``err`` and every exception it wraps (requests and urllib3 nest them in args, causes and contexts)."""
+    seen, todo = set(), [err]
+    while todo:
+        e = todo.pop()
+        if id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo += [x for x in (e.__cause__, e.__context__, getattr(e, "reason", None), *e.args)
+                 if isinstance(x, BaseException)]
+
+
+def _describe_network_error(err: BaseException) -> str:
+    import requests
+    if isinstance(err, requests.HTTPError) and err.response is not None:
+        return f"the server answered HTTP {err.response.status_code} {err.response.reason}"
+    if isinstance(err, requests.TooManyRedirects):
+        return "too many redirects (a redirect loop?)"
+    chain = list(_chain(err))
+    text = " ".join(str(e) for e in chain)
+    if isinstance(err, requests.Timeout) or "timed out" in text.lower():
+        return f"the server did not answer within {_timeout():.0f} s (set TLCOURSE_TIMEOUT to wait longer)"
+    if any(type(e).__name__ in ("NameResolutionError", "gaierror") for e in chain):
+        return "the host name could not be resolved (no internet connection, or a DNS problem)"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain) or "Connection refused" in text:
+        return "the server refused the connection (is it down, or is a firewall blocking it?)"
+    if "CERTIFICATE_VERIFY_FAILED" in text or isinstance(err, requests.exceptions.SSLError):
+        return ("SSL certificate verify failed. Your Python does not trust the server's certificate "
+                "(common on macOS python.org installs: run 'Install Certificates.command'; elsewhere "
+                "`pip install --upgrade certifi` and `export SSL_CERT_FILE=\"$(python -m certifi)\"`, or ask your "
+                "network admin about a proxy certificate)")
+    if "IncompleteRead" in text or isinstance(err, requests.exceptions.ChunkedEncodingError):
+        return "the connection closed before the whole file arrived (truncated download)"
+    if isinstance(err, (requests.ConnectionError, ConnectionError)):
+        return f"the connection failed ({type(err).__name__})"
+    return f"{type(err).__name__}: {err}"
+
+
+# --------------------------------------------------------------------------- downloading (pooch)
+
+class _VerificationFailed(Exception):
+    """A download arrived whole but is not the expected file (checksum, size or format)."""
+
+
+def zenodo_file(url: str) -> tuple[str, tuple[str, str, int | None]]:
+    """For a ``doi:10.5281/zenodo.<record>/<file>`` URL: the file's download URL and (algorithm, digest, size) as
+    the Zenodo record publishes them. The API base is ``$TLCOURSE_ZENODO_API`` (default ``ZENODO_API``)."""
+    from pooch.downloaders import ZenodoRepository
+
+    m = re.fullmatch(r"doi:(10\.5281/zenodo\.(\d+))/(.+)", url)
+    if not m:
+        raise ValueError(f"{url!r} is not a Zenodo DOI URL of the form doi:10.5281/zenodo.<record>/<file>.")
+    doi, record, fname = m.groups()
+    repo = ZenodoRepository(doi, f"https://zenodo.org/records/{record}", timeout=_timeout(),
+                            headers={"User-Agent": _USER_AGENT})
+    repo.base_api_url = os.environ.get("TLCOURSE_ZENODO_API", ZENODO_API).rstrip("/") + "/records"
+    try:
+        files = {f.get("key", f.get("filename")): f for f in repo.api_response["files"]}
+        entry = files[fname]
+        algo, digest = entry["checksum"].split(":", 1)
+        return repo.download_url(fname), (algo, digest, entry.get("size"))
+    except KeyError as err:
+        raise _VerificationFailed(f"the Zenodo record {record} lists no file {fname!r} with a checksum") from err
+
+
+def _download(asset: Asset, target: Path, progress: bool) -> str:
+    """Download ``asset`` with pooch into a temporary file next to ``target``; verify it; only then rename it into
+    place. Returns the evidence level that vouched for it."""
+    import pooch
+
+    url, published = asset.url, None
+    if url.startswith("doi:"):
+        url, published = zenodo_file(url)
+    downloader = pooch.HTTPDownloader(progressbar=progress, chunk_size=1 << 16, timeout=_timeout(),
+                                      headers={"User-Agent": _USER_AGENT})
+    with atomic_write(target) as (out, tmp):
+        downloader(url, out, None)
+        out.flush()
+        ok, why, level = _verify(asset, tmp, published=published)
+        if not ok:
+            raise _VerificationFailed(why)
+    return level
+
+
+# --------------------------------------------------------------------------- fetch
+
+def fetch(name: str, *, progress: bool = True, retries: int = 1) -> Path:
+    """Return the path of a verified local copy of asset ``name`` (see the module docstring)."""
+    asset = get(name)
+    target = locate(asset)
+    root, var = _cache_root(asset)
+    _check_setting(var, root, target=target)
+    try:
+        with _lock(target) as locked:
+            return _fetch_locked(asset, target, locked, progress, retries)
+    except OSError as err:
+        if _is_disk_error(err):
+            raise _disk_error(asset, target, err) from err
+        raise
+
+
+def _mirror() -> Path | None:
+    mirror = mirror_dir()
+    if mirror is not None:
+        _check_setting("TLCOURSE_MIRROR", mirror, is_mirror=True)
+    return mirror
+
+
+def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retries: int) -> Path:
+    mirror = _mirror()
+    listed = _mirror_listed_hash(mirror, asset.mirror_path) if mirror else None
+    removed = ""
+    # 1. cache (a copy the course wrote, or one a user saved by hand)
+    record = _read_record(target)
+    if target.is_file():
+        ok, why, level = _verify(asset, target, mirror_hash=listed, record=record)
+        if ok:
+            if level == "mirror" and (record is None or record[0] != listed):
+                _remember(asset, target, level, listed, f"mirror {mirror}")
+            elif level == "format":
+                _remember(asset, target, level, file_hash(target), "found in the cache")
+            return target
+        _check_writable(asset, target)
+        moved = _quarantine(asset, target, why)
+        removed = f" The damaged copy in the cache ({why}) was moved to {moved}."
+        warnings.warn(f"Cached {target} failed verification ({why}); moved to {moved}. Fetching it again.",
+                      stacklevel=3)
+    _check_writable(asset, target)
+    if locked:
+        _remove_stale_parts(target)
+
+    # 2. mirror
+    src = mirror / asset.mirror_path if mirror else None
+    if src is not None and src.is_file():
+        ok, why, level = _verify(asset, src, mirror_hash=listed)
+        if not ok:
+            raise AssetError(f"The mirror copy {src} of {asset.name!r} failed verification ({why}).{removed}\n"
+                             "What to do: replace it with a good copy (rebuild the mirror with `python -m tlcourse "
+                             "mirror DIR`) or unset TLCOURSE_MIRROR.")
+        with atomic_write(target) as (out, _), open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out, 1 << 20)
+        _remember(asset, target, level, listed or file_hash(target), f"mirror {src}")
+        return target
+
+    # 3. download
+    if is_offline():
+        where = f"not in the mirror {mirror}" if mirror else "no mirror is set (TLCOURSE_MIRROR)"
+        cls = AssetError if removed else AssetMissing
+        raise _by_hand(asset, target, f"offline (TLCOURSE_OFFLINE=1): not in the cache, and {where}.{removed}", cls)
+    if not asset.url:
+        raise _by_hand(asset, target, f"it is only available from an offline mirror.{removed}")
+    import requests
+    last: BaseException | None = None
+    for attempt in range(retries + 1):
         try:
-            yield True
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            level = _download(asset, target, progress)
+        except _VerificationFailed as err:
+            raise _by_hand(asset, target, f"the downloaded file failed verification ({err}); it was deleted. "
+                                          f"A proxy or captive portal may have altered it.{removed}") from None
+        except (requests.RequestException, OSError, ValueError) as err:
+            if _is_disk_error(err):
+                raise _disk_error(asset, target, err) from err
+            last = err
+            status = getattr(getattr(err, "response", None), "status_code", None)
+            if isinstance(err, requests.TooManyRedirects) or (status is not None and status < 500):
+                break  # will not fix itself
+            if attempt < retries:
+                time.sleep(min(2 ** attempt, 5))
+            continue
+        _remember(asset, target, level, file_hash(target), asset.url)
+        return target
+    raise _by_hand(asset, target, _describe_network_error(last) + removed) from last
 
 
 def _remove_stale_parts(target: Path) -> None:
@@ -393,227 +563,40 @@ def _remove_stale_parts(target: Path) -> None:
                 part.unlink()
 
 
-_DISK_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
-                errno.EEXIST, errno.EISDIR} | ({errno.EDQUOT} if hasattr(errno, "EDQUOT") else set())
+# --------------------------------------------------------------------------- Keras weights
 
+def keras_weights(name: str) -> Path | None:
+    """The verified weights file ``name`` where Keras will read it; None only offline when the file is absent
+    (the one case for an announced stand-in). Every other problem raises an :class:`AssetError`.
 
-def _is_disk_error(err: BaseException) -> bool:
-    """An error of the local file system (full, read-only, not a folder), not of the network."""
-    return (isinstance(err, OSError) and not isinstance(err, urllib.error.URLError)
-            and err.errno in _DISK_ERRNOS)
-
-
-def _disk_error(asset_name: str, target: Path, err: OSError) -> AssetError:
-    if err.errno in (errno.ENOSPC, errno.EFBIG) or err.errno == getattr(errno, "EDQUOT", -1):
-        what = (f"the disk is full or a file-size limit was hit while writing into {target.parent} "
-                f"({os.strerror(err.errno)})")
-        todo = ("free some disk space, or set TLCOURSE_DATA (course files) or KERAS_HOME (Keras files, before "
-                "importing Keras) to a folder on a disk with enough free space")
-    else:
-        what = f"the cache folder {target.parent} cannot be written ({err.strerror or err})"
-        todo = ("set TLCOURSE_DATA (course files) or KERAS_HOME (Keras files, before importing Keras) to a "
-                "folder you can write to")
-    size = ASSETS[asset_name].size if asset_name in ASSETS else None
-    need = f" The file needs {size / 1e6:,.1f} MB." if size else ""
-    return AssetError(f"Could not save {asset_name!r}: {what}. Nothing partial was left behind.{need}\n"
-                      f"  expected path: {target}\n"
-                      f"What to do: {todo}, then run the cell again.")
-
-
-def _by_hand(asset: Asset, target: Path, reason: str) -> AssetError:
-    url = asset.url or "(no public URL: this file comes only from an offline mirror)"
-    return AssetError(
-        f"Could not get {asset.name!r}: {reason}\n"
-        f"  URL:           {url}\n"
-        f"  expected path: {target}\n"
-        f"What to do: check your connection and run the cell again; or download the URL in a browser and save "
-        f"it at the expected path (the course verifies it); or point TLCOURSE_MIRROR at a folder made with "
-        f"`python -m tlcourse mirror DIR` on a machine with internet. Without internet, set TLCOURSE_OFFLINE=1: "
-        f"the lessons then use the cache and the mirror, and announced stand-ins for what is missing."
-    )
-
-
-def _check_writable(target: Path) -> None:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".write-test-"):
-            pass
-    except OSError as err:
-        raise AssetError(
-            f"The cache folder {target.parent} is not writable ({err.strerror or err}).\n"
-            f"  expected path: {target}\n"
-            f"What to do: set TLCOURSE_DATA (course files) or KERAS_HOME (Keras files, before importing Keras) "
-            f"to a folder you can write to, with enough free space."
-        ) from err
-
-
-@contextlib.contextmanager
-def _part_file(target: Path):
-    """Yield ``(file, path)`` of a temporary ``.part`` file next to ``target``. When the block finishes, the file
-    is flushed to disk and renamed onto ``target`` in one step; if the block raises, it is deleted. So ``target``
-    is either the old file or the complete new one, never a partial write."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            yield out, Path(tmp)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _copy_atomic(src: Path, target: Path) -> None:
-    with _part_file(target) as (out, _), open(src, "rb") as inp:
-        shutil.copyfileobj(inp, out, 1 << 20)
-
-
-def _timeout() -> float:
-    return float(os.environ.get("TLCOURSE_TIMEOUT", "60"))
-
-
-class _VerificationFailed(Exception):
-    """A download arrived whole but is not the expected file (checksum, size or format)."""
-
-
-def _download(asset: Asset, target: Path, progress: bool) -> None:
-    """Download ``asset.url`` to a temporary file next to ``target``, verify it, and only then rename it
-    into place: the cache never holds a partial or unverified download, even if the process is killed."""
-    from tqdm.auto import tqdm
-
-    req = urllib.request.Request(asset.url, headers={"User-Agent": _USER_AGENT})
-    with _part_file(target) as (out, tmp):
-        with urllib.request.urlopen(req, timeout=_timeout()) as resp:
-            total = resp.headers.get("Content-Length")
-            total = int(total) if total and total.isdigit() else asset.size
-            done = 0
-            with tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024,
-                      desc=asset.filename.rsplit("/", 1)[-1], disable=not progress) as bar:
-                while True:
-                    block = resp.read(1 << 16)
-                    if not block:
-                        break
-                    out.write(block)
-                    done += len(block)
-                    bar.update(len(block))
-            length = resp.headers.get("Content-Length")
-            if length and length.isdigit() and done != int(length):
-                raise http.client.IncompleteRead(b"", int(length) - done)
-        out.flush()  # so that _verify reads every byte written
-        if asset.size is not None and not asset.checksum and done < asset.size:  # no checksum: guard truncation
-            raise _VerificationFailed(f"size {done:,} bytes, the registry says {asset.size:,} (a truncated "
-                                      "download, or the publisher changed the file: then update the registry)")
-        if asset.size is not None and not asset.checksum and done > asset.size:
-            warnings.warn(f"{asset.name}: {done:,} bytes, the registry says {asset.size:,}; the publisher may have "
-                          "updated the file (its sha256 is recorded below).", stacklevel=4)
-        ok, why = _verify(asset, tmp, None)
-        if not ok:
-            raise _VerificationFailed(why)
-
-
-def _describe_network_error(err: BaseException) -> str:
-    if isinstance(err, urllib.error.HTTPError):
-        if err.code in (301, 302, 303, 307, 308):
-            return f"too many redirects (HTTP {err.code}, a redirect loop?)"
-        return f"the server answered HTTP {err.code} {err.reason}"
-    reason = getattr(err, "reason", err)
-    if isinstance(reason, socket.gaierror):
-        return "the host name could not be resolved (no internet connection, or a DNS problem)"
-    if isinstance(reason, ConnectionRefusedError):
-        return "the server refused the connection (is it down, or is a firewall blocking it?)"
-    if isinstance(reason, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(reason):
-        return ("SSL certificate verify failed. Your Python does not trust the server's certificate "
-                "(common on macOS python.org installs: run 'Install Certificates.command'; elsewhere "
-                "`pip install --upgrade certifi` and `export SSL_CERT_FILE=\"$(python -m certifi)\"`, or ask your "
-                "network admin about a proxy certificate)")
-    if isinstance(reason, (socket.timeout, TimeoutError)):
-        return f"the server did not answer within {_timeout():.0f} s (set TLCOURSE_TIMEOUT to wait longer)"
-    if isinstance(err, http.client.IncompleteRead):
-        return "the connection closed before the whole file arrived (truncated download)"
-    if isinstance(err, (ConnectionError, http.client.HTTPException)):
-        return f"the connection failed mid-download ({type(err).__name__})"
-    return f"{type(err).__name__}: {reason}"
-
-
-def fetch(name: str, *, progress: bool = True, retries: int = 1) -> Path:
-    """Return the path of a verified local copy of asset ``name`` (see the module docstring)."""
+    Keras uses ``$KERAS_HOME`` only when it can write there; otherwise it reads ``/tmp/.keras``
+    (``keras.utils.get_file``). A verified file in a read-only KERAS_HOME is then copied, verified, to that
+    folder, so Keras finds it without a download."""
     asset = get(name)
-    target = locate(asset)
+    if not asset.cache.startswith("keras/"):
+        raise ValueError(f"{name!r} is not a Keras-managed file; use tlcourse.assets.fetch({name!r}).")
     try:
-        return _fetch_locked(asset, target, progress, retries)
-    except AssetError:
-        raise
+        path = fetch(name)
+    except AssetMissing:
+        return None
+    home = keras_home()
+    if os.access(home, os.W_OK):
+        return path
+    used = Path("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir()) / ".keras"
+    copy = used / asset.cache.split("/", 1)[1] / asset.filename
+    try:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        if not (copy.is_file() and _verify(asset, copy, record=(file_hash(path), "first-seen"))[0]):
+            with atomic_write(copy) as (out, _), open(path, "rb") as inp:
+                shutil.copyfileobj(inp, out, 1 << 20)
     except OSError as err:
-        if _is_disk_error(err):
-            raise _disk_error(asset.name, target, err) from err
-        raise
-
-
-def _fetch_locked(asset: Asset, target: Path, progress: bool, retries: int) -> Path:
-    with _lock(target) as locked:
-        # 1. cache
-        if target.is_file():
-            ok, why = _verify(asset, target, _recorded_hash(target))
-            if ok:
-                return target
-            warnings.warn(f"Cached {target} failed verification ({why}); fetching it again.", stacklevel=3)
-            _check_writable(target)
-            target.unlink()
-        _check_writable(target)
-        if locked:
-            _remove_stale_parts(target)
-
-        # 2. mirror
-        mirror = mirror_dir()
-        if mirror is not None:
-            src = mirror / asset.mirror_path
-            if src.is_file():
-                listed = _mirror_listed_hash(mirror, asset.mirror_path)
-                ok, why = _verify(asset, src, listed)
-                if not ok:
-                    raise AssetError(f"The mirror copy {src} of {asset.name!r} failed verification ({why}). "
-                                     "Replace it with a good copy (rebuild the mirror with "
-                                     "`python -m tlcourse mirror DIR`) or unset TLCOURSE_MIRROR.")
-                _copy_atomic(src, target)
-                if not asset.checksum:
-                    digest = listed or file_hash(target)
-                    _record_hash(target, digest, f"mirror {src}")
-                    if not listed:
-                        warnings.warn(f"{asset.name}: no published checksum and the mirror lists none; "
-                                      f"recorded sha256 {digest} for later checks.", stacklevel=3)
-                return target
-
-        # 3. download
-        if is_offline():
-            where = f"the mirror {mirror}" if mirror else "no mirror (TLCOURSE_MIRROR is not set)"
-            raise _by_hand(asset, target, f"offline (TLCOURSE_OFFLINE=1) and not in the cache or {where}.")
-        if not asset.url:
-            raise _by_hand(asset, target, "it is only available from an offline mirror.")
-        last: BaseException | None = None
-        for attempt in range(retries + 1):
-            try:
-                _download(asset, target, progress)
-            except _VerificationFailed as err:
-                raise _by_hand(asset, target, f"the downloaded file failed verification ({err}); it was deleted. "
-                                              "A proxy or captive portal may have altered it.") from None
-            except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
-                if _is_disk_error(err):
-                    raise _disk_error(asset.name, target, err) from err
-                last = err
-                if isinstance(err, urllib.error.HTTPError) and err.code < 500:
-                    break  # 4xx will not fix itself
-                if attempt < retries:
-                    time.sleep(min(2 ** attempt, 5))
-                continue
-            if not asset.checksum:
-                digest = file_hash(target)
-                _record_hash(target, digest, asset.url)
-                warnings.warn(f"{asset.name}: the publisher gives no checksum; recorded sha256 {digest} "
-                              f"for later checks.", stacklevel=3)
-            return target
-        raise _by_hand(asset, target, _describe_network_error(last)) from last
+        raise AssetError(f"KERAS_HOME={home} is read-only, so Keras looks for {asset.filename} in {used} instead, "
+                         f"and the verified copy could not be placed there ({err.strerror or err}).\nWhat to do: set "
+                         "KERAS_HOME to a folder you can write to before importing Keras, or pass the file itself: "
+                         f"weights={str(path)!r}.") from err
+    print(f"Note: KERAS_HOME={home} is read-only, so Keras reads its cache from {used}; the verified "
+          f"{asset.filename} was copied there.")
+    return copy
 
 
 # --------------------------------------------------------------------------- archives
@@ -724,6 +707,7 @@ def build_mirror(dest: str | os.PathLike, names: list[str] | None = None, *, pro
     """Fetch every asset (or ``names``) into ``dest`` with the mirror layout and write ``SHA256SUMS``.
     Point ``TLCOURSE_MIRROR`` at ``dest`` on machines without internet."""
     dest = Path(dest)
+    _check_setting("mirror folder", dest)
     dest.mkdir(parents=True, exist_ok=True)
     lines, failures, skipped = [], [], []
     for name in names or list(ASSETS):
@@ -739,9 +723,11 @@ def build_mirror(dest: str | os.PathLike, names: list[str] | None = None, *, pro
         out = dest / asset.mirror_path
         out.parent.mkdir(parents=True, exist_ok=True)
         if path.resolve() != out.resolve():
-            _copy_atomic(path, out)
+            with atomic_write(out) as (f, _), open(path, "rb") as inp:
+                shutil.copyfileobj(inp, f, 1 << 20)
         lines.append(f"{file_hash(out)}  {asset.mirror_path}")
-    (dest / "SHA256SUMS").write_text("\n".join(sorted(lines, key=lambda l: l.split()[1])) + "\n")
+    with atomic_write(dest / "SHA256SUMS", "w") as (f, _):
+        f.write("\n".join(sorted(lines, key=lambda line: line.split()[1])) + "\n")
     if skipped:
         print(f"Skipped {len(skipped)} mirror-only file(s) that have no public URL: {', '.join(skipped)}")
     if failures:
