@@ -49,12 +49,11 @@ ZENODO_API = "https://zenodo.org/api"  # TLCOURSE_ZENODO_API overrides it (tests
 
 class AssetError(RuntimeError):
     """A file could not be obtained or verified. The message says what to do."""
-class AssetMissing(AssetError):
-    """The file is in no cache or mirror and may not be downloaded (offline): the only problem a lesson may answer with an announced stand-in."""
 
 
 class AssetMissing(AssetError):
-    """The file is in no cache or mirror and may not be downloaded (offline): the only problem a lesson may answer with an announced stand-in."""  # noqa: E501
+    """The file is in no cache or mirror and may not be downloaded (offline): the only problem a lesson may
+    answer with an announced stand-in."""
 
 
 # --------------------------------------------------------------------------- settings and locations

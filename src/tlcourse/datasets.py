@@ -63,14 +63,10 @@ def _check_args(loader: str, n_train, n_test, seed) -> None:
 
 
 def _offline_missing(err: assets.AssetError) -> bool:
-    """True when ``err`` may be answered with a stand-in: offline, and the file is in no cache or mirror.
-
-    Seam: once ``assets.fetch`` raises :class:`~tlcourse.assets.AssetMissing` for exactly that case, only that
-    class qualifies; until then (it raises a plain AssetError), being offline is the test, as before."""
-    if not assets.is_offline():
-        return False
-    missing = getattr(assets, "AssetMissing", None)
-    return missing is None or isinstance(err, missing) or type(err) is assets.AssetError
+    """True when ``err`` may be answered with a stand-in: the file is in no cache or mirror and may not be downloaded
+    (:class:`~tlcourse.assets.AssetMissing`, raised only offline). Every other problem (a damaged copy, a wrong
+    setting, a read-only cache) stops with its own message."""
+    return isinstance(err, assets.AssetMissing)
 
 
 def _subset(x, y, n, seed, what="n_train"):

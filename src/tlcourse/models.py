@@ -27,15 +27,7 @@ def keras_file_available(name: str) -> bool:
     asset = assets.get(name)
     if not asset.cache.startswith("keras/"):
         raise ValueError(f"{name!r} is not a Keras-managed file; use tlcourse.assets.fetch({name!r}).")
-    try:
-        # Seam: when the assets layer offers assets.keras_weights(name), weights files go through it; today
-        # assets.fetch puts every Keras-managed file into Keras's cache (the registry's `cache` field says where).
-        assets.fetch(name, progress=True)
-        return True
-    except assets.AssetError:
-        if assets.is_offline():
-            return False
-        raise
+    return assets.keras_weights(name) is not None  # None only offline with the file absent; else raises
 
 
 def pretrained(run, name: str, model: str) -> str | None:
