@@ -130,7 +130,7 @@ def _chart(app, r: dict, standin: bool) -> nodes.Node | None:
             hatch="//" if standin else None, edgecolor="black", linewidth=0.5)
     for i, (_, a) in enumerate(accs):
         ax.text(min(a, 1.0) + 0.01, i, f"{a:.3f}", va="center", fontsize=9)
-    for label, value, _ in anchors:
+    for _label, value, _ in anchors:
         ax.axvline(value, color="#b35806", linestyle="--", linewidth=1)
         ax.text(value, len(accs) - 0.4, f" anchor {value:.0%}", color="#b35806", fontsize=8, rotation=90, va="top")
     ax.set_xlim(0, 1.12)
