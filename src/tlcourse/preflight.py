@@ -57,7 +57,7 @@ LESSON_FILES: dict[str, tuple[Need, ...]] = {
         Need("mobilenet_0.25_224_no_top"),   # the lesson's real-transfer check needs the real weights
     ),
     "07_pretrained_model_sources": (
-        Need("mobilenet_0.25_224_no_top", "MobileNet 0.25 with random weights"),
+        Need("mobilenet_0.25_224_no_top"),   # real weights: in every classroom mirror
         Need("cats_and_dogs_filtered.zip"),
     ),
 }
