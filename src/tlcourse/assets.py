@@ -211,6 +211,19 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
         note="Mirror-only: the 10,000 CIFAR-10 test images as JPEG-decoded pixels (x_test uint8 32x32x3, y_test, "
              "class_names), the offline stand-in source when cifar-10-python.tar.gz is missing.",
     ),
+    # Dollar Street 10 (lesson 4). TEMPORARY entries of the lesson-4 branch: the assets branch registers these four
+    # names with pooch DOI URLs (doi:10.5281/zenodo.10970014/<file>.npy) and Zenodo's md5s; the integrator keeps those.
+    *[Asset(
+        name=f"dollar-street-{split}-{part}",
+        url=f"https://zenodo.org/records/10970014/files/{split}_{part}.npy",
+        filename=f"dollar-street/{split}_{part}.npy", size=None,
+        licence="CC BY 4.0",
+        source="https://zenodo.org/records/10970014",
+        note="" if (split, part) != ("train", "images") else (
+            "Dollar Street 10 as prepared for The Carpentries' deep-learning lesson: 64x64x3 images (int32) and "
+            "labels 0-9 of 10 household-object classes. Loaded by tlcourse.datasets.load_dollar_street with "
+            "allow_pickle=False."),
+    ) for split in ("train", "test") for part in ("images", "labels")],
 ]}
 
 
