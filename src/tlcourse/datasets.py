@@ -327,3 +327,100 @@ def load_cats_vs_dogs(run, n_train: int | None = None, n_test: int | None = None
     print(f"cats vs dogs: {zip_path.name} → train {train_dir.relative_to(root.parent)}, validation "
           f"{validation_dir.relative_to(root.parent)}; classes {class_names}")
     return train_dir, validation_dir, class_names
+
+
+# --------------------------------------------------------------------------- Dollar Street 10 (lesson 4)
+
+DOLLAR_STREET_CLASSES = ["day bed", "dishrag", "plate", "running shoe", "soap dispenser", "street sign",
+                         "table lamp", "tile roof", "toilet seat", "washing machine"]
+DOLLAR_STREET_SIZE = (64, 64)
+DOLLAR_STREET_COUNTS = (878, 293)  # train / test images of the Zenodo files (the stand-in takes as many)
+__all__ += ["DOLLAR_STREET_CLASSES", "load_dollar_street", "dollar_street_standin"]
+
+
+def _dollar_street_arrays(images: np.ndarray, labels: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check one split of the Dollar Street files and return it as uint8 images and uint8 labels ``(n,)``."""
+    from .checks import check_labels
+
+    if images.ndim != 4 or images.shape[1:] != DOLLAR_STREET_SIZE + (3,):
+        raise ValueError(f"Dollar Street {what} images have shape {images.shape}, expected (n, 64, 64, 3): is the "
+                         "file the one from Zenodo record 10970014? Delete it and fetch it again.")
+    if images.dtype.kind not in "ui":
+        raise ValueError(f"Dollar Street {what} images have dtype {images.dtype}; expected integer pixels 0-255 "
+                         "(the Zenodo files store int32). Delete the file and fetch it again.")
+    if images.size and (images.min() < 0 or images.max() > 255):
+        raise ValueError(f"Dollar Street {what} images hold values from {images.min()} to {images.max()}, expected "
+                         "pixels 0-255. Delete the file and fetch it again.")
+    labels = check_labels(np.asarray(labels).reshape(-1), len(DOLLAR_STREET_CLASSES), name=f"{what} labels")
+    if len(labels) != len(images):
+        raise ValueError(f"Dollar Street {what}: {len(images)} images but {len(labels)} labels; the two files do "
+                         "not belong together. Delete them and fetch them again.")
+    return images.astype(np.uint8), labels.astype(np.uint8)
+
+
+def dollar_street_standin(n_train: int = DOLLAR_STREET_COUNTS[0], n_test: int = DOLLAR_STREET_COUNTS[1],
+                          seed: int = 0):
+    """The offline stand-in for Dollar Street 10: real photos of 10 other classes, the mirror's CIFAR-10 test
+    photos (asset ``cifar10-test-jpeg``), ``n_train`` + ``n_test`` of them, class-balanced, drawn without overlap
+    with ``seed`` and upscaled from 32×32 to 64×64 with Pillow's bicubic filter.
+
+    Returns ``(x_train, y_train), (x_test, y_test), class_names, path`` with CIFAR-10's own class names."""
+    from PIL import Image
+
+    path = assets.fetch("cifar10-test-jpeg")
+    with np.load(path, allow_pickle=False) as npz:
+        images, labels = npz["x_test"], npz["y_test"].reshape(-1).astype(np.uint8)
+        classes = [str(c) for c in npz["class_names"]]
+    chosen = standins.balanced_subset(labels, n_train + n_test, seed)    # balanced over both parts together
+    train, test = standins.stratified_split(labels[chosen], n_test, seed=seed)   # then split, keeping the balance
+    train, test = chosen[train], chosen[test]
+
+    def upscale(idx):
+        return np.stack([np.asarray(Image.fromarray(images[i]).resize(DOLLAR_STREET_SIZE, Image.Resampling.BICUBIC))
+                         for i in idx]).astype(np.uint8)
+
+    return (upscale(train), labels[train]), (upscale(test), labels[test]), classes, path
+
+
+def load_dollar_street(run, n_train: int | None = None, n_test: int | None = None, seed: int = 0):
+    """Dollar Street 10: ``(x_train, y_train), (x_test, y_test), class_names`` (64×64×3 uint8 images, uint8 labels
+    ``(n,)``, 10 classes of household objects photographed in homes of every income level).
+
+    The four ``.npy`` files of Zenodo record 10970014 come through the course's assets (cache, mirror or download,
+    verified) and load with ``allow_pickle=False`` (:func:`tlcourse.checks.load_array`); the files store the pixels
+    as int32, returned as uint8 after a range check. Offline, and only when the files are missing, the stand-in is
+    :func:`dollar_street_standin`: as many real CIFAR-10 test photos (878 train / 293 test), upscaled to 64×64,
+    with their own class names (announced and recorded). ``n_train``/``n_test`` take a class-balanced, seeded
+    subset."""
+    from .checks import load_array
+
+    _check_args("load_dollar_street", n_train, n_test, seed)
+    try:
+        paths = {f"{split}_{part}": assets.fetch(f"dollar-street-{split}-{part}")
+                 for split in ("train", "test") for part in ("images", "labels")}
+    except assets.AssetError as err:
+        if not _offline_missing(err):
+            raise
+        paths = None
+    if paths is not None:
+        x_train, y_train = _dollar_street_arrays(load_array(paths["train_images"]), load_array(paths["train_labels"]),
+                                                 "train")
+        x_test, y_test = _dollar_street_arrays(load_array(paths["test_images"]), load_array(paths["test_labels"]),
+                                               "test")
+        classes = list(DOLLAR_STREET_CLASSES)
+        run.used_data("dollar_street", f"Dollar Street 10: {len(y_train):,} train / {len(y_test):,} test images "
+                      "(Zenodo 10970014)", real=True, source=str(paths["train_images"].parent))
+    else:
+        n_tr, n_te = DOLLAR_STREET_COUNTS
+        (x_train, y_train), (x_test, y_test), classes, path = dollar_street_standin(n_tr, n_te, seed=seed)
+        run.standin(f"{n_tr} train / {n_te} test real CIFAR-10 test photos of 10 other classes "
+                    f"({', '.join(classes)}), upscaled from 32x32 to 64x64, class-balanced",
+                    "Dollar Street 10 images", "the Dollar Street files (Zenodo 10970014) are not in the cache or the "
+                    "mirror.")
+        run.used_data("dollar_street", f"stand-in: {n_tr} train / {n_te} test CIFAR-10 test photos upscaled to "
+                      "64x64, CIFAR-10 class names", real=False, source=str(path))
+    x_train, y_train = _subset(x_train, y_train, n_train, seed)
+    x_test, y_test = _subset(x_test, y_test, n_test, seed + 1)
+    _summary("Dollar Street 10" if paths is not None else "Dollar Street stand-in (CIFAR-10 photos)",
+             x_train, y_train, x_test, y_test, classes)
+    return (x_train, y_train), (x_test, y_test), classes

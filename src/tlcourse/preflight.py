@@ -51,6 +51,12 @@ LESSON_FILES: dict[str, tuple[Need, ...]] = {
         Need("resnet50_no_top", "ResNet50 with random weights"),
         Need("cifar-10-python.tar.gz", "the real CIFAR-10 test set split 8,000/2,000", ("cifar10-test-jpeg",)),
     ),
+    "04_densenet121_dollar_street": (
+        *(Need(f"dollar-street-{part}", "real CIFAR-10 test photos upscaled to 64x64", ("cifar10-test-jpeg",))
+          for part in ("train-images", "train-labels", "test-images", "test-labels")),
+        Need("densenet121_no_top", "DenseNet121 with random weights"),
+        Need("mobilenet_0.25_224_no_top"),   # the lesson's real-transfer comparison needs the real weights
+    ),
     "05_mobilenetv2_cats_dogs": (
         Need("cats_and_dogs_filtered.zip"),
         Need("mobilenet_v2_1.0_160_no_top", "MobileNetV2 with random weights"),
