@@ -66,7 +66,7 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
     Asset("mnist-test-labels", "https://storage.googleapis.com/cvdf-datasets/mnist/t10k-labels-idx1-ubyte.gz",
           "mnist/t10k-labels-idx1-ubyte.gz", 4_542, _MNIST, "http://yann.lecun.com/exdb/mnist/",
           md5="ec29112dd5afa0611ce80d1b7f02629c"),
-    Asset("cats_and_dogs_filtered.zip", "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
+    Asset("cats_and_dogs_filtered.zip", "https://download.mlcc.google.com/mledu-datasets/cats_and_dogs_filtered.zip",
           "cats_and_dogs_filtered.zip", 68_606_236,
           "Kaggle 'Dogs vs. Cats' (Asirra, Microsoft Research): research and education use",
           "https://www.tensorflow.org/tutorials/images/transfer_learning", cache="keras/datasets",
@@ -76,7 +76,10 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
                "logs (a third-party Git-LFS pointer gives sha256 91af24e0be191e9380dafc8710d0933fa826ec8e51f26f85c1f"
                "ddba4e8018e3f, not checked, so not enforced: the first download's sha256 is recorded). The course's "
                "offline mirror holds a rebuilt archive (68,492,311 bytes, sha256 6e51e4d6…, the same 3,000 JPEGs "
-               "byte for byte, without the tutorial's vectorize.py), accepted as a known copy."),
+               "byte for byte, without the tutorial's vectorize.py), accepted as a known copy. URL: the one "
+               "TensorFlow's transfer-learning tutorial uses since 2025-11-11 (tensorflow/docs 0e030ebf, 'Updating dataset URLs'); "
+               "it used https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip before. That both "
+               "serve the same bytes could not be checked offline, so only the current one is registered."),
     Asset("mobilenet_v2_1.0_160_no_top",
           f"{_KA}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5",
           "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5", 9_406_464,
