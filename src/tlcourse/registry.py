@@ -77,9 +77,10 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
                "ddba4e8018e3f, not checked, so not enforced: the first download's sha256 is recorded). The course's "
                "offline mirror holds a rebuilt archive (68,492,311 bytes, sha256 6e51e4d6…, the same 3,000 JPEGs "
                "byte for byte, without the tutorial's vectorize.py), accepted as a known copy. URL: the one "
-               "TensorFlow's transfer-learning tutorial uses since 2025-11-11 (tensorflow/docs 0e030ebf, 'Updating dataset URLs'); "
-               "it used https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip before. That both "
-               "serve the same bytes could not be checked offline, so only the current one is registered."),
+               "TensorFlow's transfer-learning tutorial uses since 2025-11-11 (tensorflow/docs 0e030ebf, 'Updating "
+               "dataset URLs'); it used https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip "
+               "before. That both serve the same bytes could not be checked offline, so only the current one is "
+               "registered."),
     Asset("mobilenet_v2_1.0_160_no_top",
           f"{_KA}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5",
           "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_160_no_top.h5", 9_406_464,
