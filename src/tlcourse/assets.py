@@ -211,6 +211,37 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
         note="Mirror-only: the 10,000 CIFAR-10 test images as JPEG-decoded pixels (x_test uint8 32x32x3, y_test, "
              "class_names), the offline stand-in source when cifar-10-python.tar.gz is missing.",
     ),
+    # Lesson 6 (temporary entries of the lesson6 branch; the integrator reconciles them with the registry).
+    Asset(
+        name="food-10-percent",
+        url="https://storage.googleapis.com/ztm_tf_course/food_vision/10_food_classes_10_percent.zip",
+        filename="10_food_classes_10_percent.zip", size=168_546_183,
+        licence="Food-101 (Bossard, Guillaumin, Van Gool, ECCV 2014): images from foodspotting.com, research use; "
+                "10-class 10% subset by the Zero to Mastery TensorFlow course",
+        source="https://github.com/mrdbourke/tensorflow-deep-learning",
+        note="10 food classes of Food-101, 75 training and 250 test images per class (train/<class>/*.jpg, "
+             "test/<class>/*.jpg). No checksum is published: the first copy's sha256 is recorded.",
+    ),
+    Asset(
+        name="efficientnetb0",
+        url="https://storage.googleapis.com/keras-applications/efficientnetb0.h5",
+        filename="efficientnetb0.h5", size=None,
+        md5="902e53a9f72be733fc0bcb005b3ebbac", cache="keras/models",
+        licence="Apache 2.0 (Keras Applications)",
+        source="https://keras.io/api/applications/efficientnet/",
+        note="EfficientNetB0 with its ImageNet classifier (include_top=True), for 'as is' transfer in lesson 6; the "
+             "md5 is the one keras.applications checks.",
+    ),
+    Asset(
+        name="imagenet_class_index",
+        url="https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
+        filename="imagenet_class_index.json", size=None,
+        md5="c2c37ea517e94d9795004a39431a14cb", cache="keras/models",
+        licence="ImageNet class names (Apache 2.0, Keras Applications)",
+        source="https://keras.io/api/applications/",
+        note="The 1,000 ImageNet class names read by keras.applications.*.decode_predictions; the md5 is the one "
+             "Keras checks.",
+    ),
 ]}
 
 
