@@ -65,6 +65,12 @@ def test_logged_scalars_match_the_history_of_a_real_fit(tmp_path):
     val_loss = table2[(table2["split"] == "validation") & (table2["metric"] == "loss")]
     assert val_loss["epoch"].tolist() == [4, 5]
     np.testing.assert_allclose(val_loss["value"], more.history["val_loss"], rtol=1e-6)
+    assert sorted(set(table2["epoch"])) == [4, 5]   # per-epoch tags only
+    # every tag as written: Keras also logs evaluation_*_vs_iterations, stepped by optimizer iterations
+    raw = callbacks.read_scalars(tb2.log_dir, per_epoch=False)
+    assert {"epoch_loss", "epoch_accuracy"} <= set(raw["tag"]) and list(raw.columns) == ["split", "tag", "step", "value"]
+    iterations = raw[raw["tag"] == "evaluation_loss_vs_iterations"]["step"].tolist()
+    assert iterations == [3 * 3 + 3, 3 * 3 + 6]   # 3 batches per epoch, counted since the first fit
 
 
 def test_read_scalars_says_when_there_is_nothing_to_read(tmp_path):

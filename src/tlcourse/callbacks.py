@@ -48,12 +48,17 @@ def tensorboard(run, experiment: str, logs: str | os.PathLike = "logs", **kwargs
     return keras.callbacks.TensorBoard(log_dir=str(log_dir), **kwargs)
 
 
-def read_scalars(log_dir: str | os.PathLike):
-    """The scalars logged under ``log_dir`` (a folder :func:`tensorboard` made, or any Keras TensorBoard folder) as a
-    pandas table with columns ``split`` (``train`` / ``validation``, the subfolders Keras writes), ``metric``
-    (``loss``, ``accuracy``, ``learning_rate`` … without Keras's ``epoch_`` prefix), ``epoch`` (counted from 1)
-    and ``value``. Keras 3 logs scalars as summary tensors; they are read with TensorBoard's ``EventAccumulator``.
-    Raises ``FileNotFoundError`` when the folder holds no event file (the callback was not passed to ``fit``?)."""
+def read_scalars(log_dir: str | os.PathLike, per_epoch: bool = True):
+    """The scalars logged under ``log_dir`` (a folder :func:`tensorboard` made, or any Keras TensorBoard folder), read
+    from the event files with TensorBoard's own ``EventAccumulator``, as a pandas table.
+
+    ``per_epoch=True`` (default): the values Keras logs once per epoch (tags ``epoch_loss``, ``epoch_accuracy``,
+    ``epoch_learning_rate`` …), with columns ``split`` (``train`` / ``validation``, the subfolders Keras writes),
+    ``metric`` (the tag without ``epoch_``), ``epoch`` (counted from 1, as ``fit`` prints it) and ``value``.
+    ``per_epoch=False``: every scalar tag as written, with columns ``split``, ``tag``, ``step``, ``value`` (Keras also
+    logs ``evaluation_*_vs_iterations``, whose step is the optimizer's iteration count, not the epoch).
+    Keras 3 writes scalars as summary tensors; both those and TF1-style scalar summaries are read.
+    Raises ``FileNotFoundError`` when the folder holds no event file (was the callback passed to ``fit``?)."""
     import pandas as pd
     from tensorboard.backend.event_processing import event_accumulator
     from tensorboard.util import tensor_util
@@ -77,7 +82,10 @@ def read_scalars(log_dir: str | os.PathLike):
                 rows.append((split, tag, event.step, float(tensor_util.make_ndarray(event.tensor_proto))))
         for tag in tags.get("scalars", []):  # summaries written the TF1 way
             rows.extend((split, tag, e.step, float(e.value)) for e in acc.Scalars(tag))
-    table = pd.DataFrame(rows, columns=["split", "metric", "epoch", "value"])
-    table["metric"] = table["metric"].str.replace(r"^epoch_", "", regex=True)
-    table["epoch"] = table["epoch"] + 1
-    return table.sort_values(["split", "metric", "epoch"], kind="stable").reset_index(drop=True)
+    table = pd.DataFrame(rows, columns=["split", "tag", "step", "value"])
+    table = table.sort_values(["split", "tag", "step"], kind="stable").reset_index(drop=True)
+    if not per_epoch:
+        return table
+    table = table[table["tag"].str.startswith("epoch_")]
+    return pd.DataFrame({"split": table["split"], "metric": table["tag"].str.removeprefix("epoch_"),
+                         "epoch": table["step"] + 1, "value": table["value"]}).reset_index(drop=True)
