@@ -6,14 +6,15 @@
 - ``tlcourse.models``     pretrained weights (``pretrained``) and the models lessons share (``models.py``)
 - ``tlcourse.features``   a disk cache for computed arrays such as bottleneck features (``features.py``)
 - ``tlcourse.assets``     every remote file, fetched from cache, mirror or internet, verified (``assets.py``)
+- ``tlcourse.callbacks``  the course's Keras callbacks: a TensorBoard folder per experiment (``callbacks.py``)
 - ``tlcourse.plots``      learning curves, image grids, confusion matrices, parameter tables (``plots.py``)
 - ``tlcourse.checks``     input validation, safe array loading, scanning image folders for broken files (``checks.py``)
 """
 
-from . import assets, checks, datasets, features, models, plots
+from . import assets, callbacks, checks, datasets, features, models, plots
 from .plots import param_table, plot_confusion, plot_history, show_images
 from .runtime import Run, start
 
 __version__ = "0.1.0"
-__all__ = ["assets", "checks", "datasets", "features", "models", "plots", "start", "Run", "plot_history",
+__all__ = ["assets", "callbacks", "checks", "datasets", "features", "models", "plots", "start", "Run", "plot_history",
            "show_images", "plot_confusion", "param_table"]

@@ -39,7 +39,8 @@ from . import assets, models, standins
 
 __all__ = ["EMNIST_MAPPING_MEMBER", "FASHION_MNIST_CLASSES", "CIFAR10_CLASSES", "MNIST_CLASSES",
            "DEBIAN_FASHION_MNIST", "read_idx", "parse_mapping", "emnist_classes", "load_mnist", "load_emnist",
-           "load_fashion_mnist", "load_cifar10", "load_cats_vs_dogs"]
+           "load_fashion_mnist", "load_cifar10", "load_cats_vs_dogs", "folder_subset", "DOLLAR_STREET_CLASSES",
+           "load_dollar_street", "dollar_street_standin", "FOOD10_PER_CLASS", "load_food10"]
 
 MNIST_CLASSES = [str(d) for d in range(10)]
 EMNIST_MAPPING_MEMBER = "gzip/emnist-balanced-mapping.txt"
@@ -270,27 +271,51 @@ def load_cifar10(run, n_train: int | None = None, n_test: int | None = None, see
 
 # --------------------------------------------------------------------------- cats vs dogs (image folders)
 
-def _folder_subset(src: Path, dest: Path, n: int, seed: int) -> Path:
-    """``dest``: a class-balanced, seeded choice of ``n`` images of ``src`` (one sub-folder per class), as hard
-    links (copies where links are impossible). Built in a temporary folder, then renamed into place."""
-    marker = {"source": str(src), "n": n, "seed": seed}
-    if (dest / ".complete").is_file() and json.loads((dest / ".complete").read_text()) == marker:
-        return dest
-    classes = sorted(p.name for p in src.iterdir() if p.is_dir())
-    files = [(c, f) for c in classes for f in sorted((src / c).iterdir()) if f.is_file()]
-    labels = np.array([classes.index(c) for c, _ in files])
+def _image_files(folder: Path) -> tuple[list[Path], np.ndarray, list[str]]:
+    """The image files of a folder with one subfolder per class, sorted; their labels; the class names."""
+    from .checks import IMAGE_EXTENSIONS
+
+    classes = sorted(p.name for p in folder.iterdir() if p.is_dir())
+    files, labels = [], []
+    for k, name in enumerate(classes):
+        for path in sorted((folder / name).iterdir()):
+            if path.is_file() and path.suffix.lower() in IMAGE_EXTENSIONS:
+                files.append(path)
+                labels.append(k)
+    return files, np.asarray(labels, dtype=int), classes
+
+
+def folder_subset(folder: str | os.PathLike, n: int | None, seed: int = 0,
+                  dest: str | os.PathLike | None = None) -> Path:
+    """A class-balanced, seeded subset of ``n`` images of an image folder (one subfolder per class), as a folder of
+    its own with the same layout (files hard-linked where possible, else copied). ``n=None`` or ``n`` at least the
+    number of images returns ``folder`` itself. The subset is chosen with :func:`tlcourse.standins.balanced_subset`,
+    built in a temporary folder and renamed into place; a complete subset with the same settings is reused. The
+    default ``dest`` is ``<folder>_n<n>_seed<seed>`` next to ``folder``."""
+    folder = Path(folder)
+    files, labels, classes = _image_files(folder)
+    if n is None or n >= len(files):
+        return folder
+    dest = Path(dest) if dest is not None else folder.with_name(f"{folder.name}_n{n}_seed{seed}")
+    chosen = sorted(standins.balanced_subset(labels, n, seed).tolist())
+    settings = {"source": str(folder.resolve()), "n": int(n), "seed": int(seed),
+                "files": [str(files[i].relative_to(folder)) for i in chosen]}
+    try:
+        if json.loads((dest / ".complete").read_text()) == settings:
+            return dest
+    except (OSError, ValueError):
+        pass
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
     try:
-        for c in classes:
-            (tmp / c).mkdir()
-        for i in standins.balanced_subset(labels, n, seed):
-            c, f = files[i]
+        for name in classes:
+            (tmp / name).mkdir()
+        for rel in settings["files"]:
             try:
-                os.link(f, tmp / c / f.name)
+                os.link(folder / rel, tmp / rel)
             except OSError:
-                shutil.copy2(f, tmp / c / f.name)
-        (tmp / ".complete").write_text(json.dumps(marker))
+                shutil.copy2(folder / rel, tmp / rel)
+        (tmp / ".complete").write_text(json.dumps(settings))
         if dest.exists():
             shutil.rmtree(dest)
         os.replace(tmp, dest)
@@ -320,10 +345,10 @@ def load_cats_vs_dogs(run, n_train: int | None = None, n_test: int | None = None
     run.used_data("cats_and_dogs", f"cats_and_dogs_filtered: {counts['train']:,} train / {counts['validation']:,} "
                   "validation JPEGs (Kaggle Dogs vs. Cats)", real=True, source=str(zip_path))
     if n_train is not None and n_train < counts["train"]:
-        train_dir = _folder_subset(train_dir, root.parent / f"subset-train-{n_train}-seed{seed}", n_train, seed)
+        train_dir = folder_subset(train_dir, n_train, seed, dest=root.parent / f"subset-train-{n_train}-seed{seed}")
     if n_test is not None and n_test < counts["validation"]:
-        validation_dir = _folder_subset(validation_dir, root.parent / f"subset-validation-{n_test}-seed{seed + 1}",
-                                        n_test, seed + 1)
+        validation_dir = folder_subset(validation_dir, n_test, seed + 1,
+                                       dest=root.parent / f"subset-validation-{n_test}-seed{seed + 1}")
     print(f"cats vs dogs: {zip_path.name} → train {train_dir.relative_to(root.parent)}, validation "
           f"{validation_dir.relative_to(root.parent)}; classes {class_names}")
     return train_dir, validation_dir, class_names
@@ -335,7 +360,6 @@ DOLLAR_STREET_CLASSES = ["day bed", "dishrag", "plate", "running shoe", "soap di
                          "table lamp", "tile roof", "toilet seat", "washing machine"]
 DOLLAR_STREET_SIZE = (64, 64)
 DOLLAR_STREET_COUNTS = (878, 293)  # train / test images of the Zenodo files (the stand-in takes as many)
-__all__ += ["DOLLAR_STREET_CLASSES", "load_dollar_street", "dollar_street_standin"]
 
 
 def _dollar_street_arrays(images: np.ndarray, labels: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
@@ -424,3 +448,69 @@ def load_dollar_street(run, n_train: int | None = None, n_test: int | None = Non
     _summary("Dollar Street 10" if paths is not None else "Dollar Street stand-in (CIFAR-10 photos)",
              x_train, y_train, x_test, y_test, classes)
     return (x_train, y_train), (x_test, y_test), classes
+
+
+# --------------------------------------------------------------------------- 10 food classes, 10% (lesson 6)
+
+FOOD10_PER_CLASS = {"train": 75, "test": 250}
+
+
+def _food10_root(extracted: Path) -> Path:
+    """The folder holding ``train/`` and ``test/`` inside the extracted archive."""
+    for candidate in (extracted / "10_food_classes_10_percent", extracted):
+        if (candidate / "train").is_dir() and (candidate / "test").is_dir():
+            return candidate
+    raise assets.AssetError(f"{extracted} has no train/ and test/ folders: the archive is not the 10 food classes "
+                            "data set. Delete it and the extracted folder, then run the cell again.")
+
+
+def load_food10(run, n_train: int | None = None, n_test: int | None = None, seed: int = 0):
+    """10 food classes of Food-101, 10% of their images (Zero to Mastery's ``10_food_classes_10_percent``):
+    ``(train_dir, test_dir, class_names)``, two folders with one subfolder per class (750 training and 2,500 test
+    JPEGs, 75 and 250 per class) and the class names in the order Keras numbers them (alphabetical).
+
+    The zip comes through the course's assets (cache → mirror → download, sha256 of the first copy recorded) and
+    is extracted safely. Every image is decoded once first (:func:`tlcourse.checks.scan_image_folder`), so an
+    unreadable file is named before training, not in the middle of an epoch. Offline without the zip, the stand-in
+    is the same layout written as JPEG files from real photos: the 10 classes of the mirror's CIFAR-10 test set
+    (32×32 pixels), 75 training and 250 test photos per class, disjoint and seeded (announced and recorded).
+    ``n_train``/``n_test`` give a class-balanced, seeded subset (:func:`folder_subset`).
+    """
+    from . import checks
+
+    _check_args("load_food10", n_train, n_test, seed)
+    try:
+        zip_path = assets.fetch("food-10-percent")
+    except assets.AssetError as err:
+        if not _offline_missing(err):
+            raise
+        zip_path = None
+    if zip_path is not None:
+        root = _food10_root(assets.extract(zip_path))
+        description = "10_food_classes_10_percent (Food-101 subset, Zero to Mastery): 750 train / 2,500 test JPEGs"
+        real, source = True, str(zip_path)
+    else:
+        npz_path = assets.fetch("cifar10-test-jpeg")
+        with np.load(npz_path, allow_pickle=False) as npz:
+            images, labels = npz["x_test"], npz["y_test"].reshape(-1)
+            classes = [str(c) for c in npz["class_names"]]
+        root = standins.write_image_folders(assets.cache_dir() / "standins" / "food10_cifar10", images, labels,
+                                            classes, FOOD10_PER_CLASS, seed=0,
+                                            source=assets.get("cifar10-test-jpeg").filename)
+        run.standin("real photos of the 10 CIFAR-10 classes (the mirror's CIFAR-10 test set, 32×32 pixels) written "
+                    "as JPEG folders in the same layout, 75 train / 250 test per class",
+                    "10_food_classes_10_percent (Food-101 photos)",
+                    "10_food_classes_10_percent.zip is not in the cache or the mirror.")
+        description = "CIFAR-10 test photos as image folders, 750 train / 2,500 test (stand-in for the food images)"
+        real, source = False, str(root)
+    for split in ("train", "test"):
+        checks.scan_image_folder(root / split, action="raise")
+    train_dir = folder_subset(root / "train", n_train, seed)
+    test_dir = folder_subset(root / "test", n_test, seed + 1)
+    class_names = sorted(p.name for p in train_dir.iterdir() if p.is_dir())
+    n_tr, n_te = len(_image_files(train_dir)[0]), len(_image_files(test_dir)[0])
+    run.used_data("food10", f"{description}; used {n_tr:,} train / {n_te:,} test", real=real, source=source)
+    print(f"{'Food-101, 10 classes, 10%' if real else 'Stand-in (CIFAR-10 photos)'}: train {n_tr:,} images in "
+          f"{train_dir}, test {n_te:,} images in {test_dir}, {len(class_names)} classes")
+    return train_dir, test_dir, class_names
+

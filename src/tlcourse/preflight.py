@@ -62,6 +62,11 @@ LESSON_FILES: dict[str, tuple[Need, ...]] = {
         Need("mobilenet_v2_1.0_160_no_top", "MobileNetV2 with random weights"),
         Need("mobilenet_0.25_224_no_top"),   # the lesson's real-transfer check needs the real weights
     ),
+    "06_efficientnetb0_food": (
+        Need("food-10-percent", "real CIFAR-10 test photos written as JPEG folders", ("cifar10-test-jpeg",)),
+        Need("efficientnetb0_no_top", "EfficientNetB0 with random weights"),
+        Need("mobilenet_0.25_224_no_top"),   # the lesson's real-transfer section needs the real weights
+    ),
     "07_pretrained_model_sources": (
         Need("mobilenet_0.25_224_no_top"),   # real weights: in every classroom mirror
         Need("cats_and_dogs_filtered.zip"),

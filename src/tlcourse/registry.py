@@ -147,6 +147,16 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
                 "'Introduction to deep learning'. Zenodo publishes each file's md5 and size; they are read from "
                 "the record when the file is downloaded."))
       for part in ("train_images", "train_labels", "test_images", "test_labels")],
+    Asset("efficientnetb0", "https://storage.googleapis.com/keras-applications/efficientnetb0.h5", "efficientnetb0.h5",
+          None, "Apache 2.0 (Keras Applications)", "https://keras.io/api/applications/efficientnet/",
+          md5="902e53a9f72be733fc0bcb005b3ebbac", cache="keras/models",
+          note="EfficientNetB0 with its ImageNet classifier (include_top=True), for lesson 6's 'as is' transfer; the "
+               "md5 is the one keras.applications checks (efficientnet.py WEIGHTS_HASHES)."),
+    Asset("imagenet_class_index", "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
+          "imagenet_class_index.json", None, "ImageNet class names (Apache 2.0, Keras Applications)",
+          "https://keras.io/api/applications/", md5="c2c37ea517e94d9795004a39431a14cb", cache="keras/models",
+          note="The 1,000 ImageNet class names that decode_predictions reads; the md5 is the one Keras checks "
+               "(imagenet_utils.py)."),
     Asset("food-10-percent", "https://storage.googleapis.com/ztm_tf_course/food_vision/10_food_classes_10_percent.zip",
           "10_food_classes_10_percent.zip", 168_546_183,
           "Food-101 subset (Bossard et al. 2014; images from foodspotting.com, research use)",

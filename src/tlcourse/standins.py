@@ -142,3 +142,88 @@ def balanced_subset(labels, n: int | None, seed: int = 0) -> np.ndarray:
         chosen.extend(rng.permutation(row)[: n - len(chosen)])
         depth += 1
     return rng.permutation(np.array(chosen, dtype=int))
+
+
+# --------------------------------------------------------------------------- image folders (lesson 6)
+
+def write_image_folders(dest, images, labels, class_names, per_class, seed: int = 0, *, source: str = "",
+                        quality: int = 95):
+    """Write real photos as an image-folder data set, ``dest/<split>/<class>/*.jpg``, the layout
+    ``keras.utils.image_dataset_from_directory`` reads (the lesson 6 stand-in for the food images).
+
+    ``images`` (uint8, ``(n, h, w, 3)``) and ``labels`` (``(n,)``, indices into ``class_names``) are the source
+    photos; ``per_class`` maps each split to its number of images per class, e.g. ``{"train": 75, "test": 250}``.
+    Each class's photos are shuffled with ``seed`` and dealt out split after split, so the splits never share a
+    photo. File names keep the source row (``<class>_<row>.jpg``), so every file can be traced back.
+
+    The folder is built in a temporary folder next to ``dest`` and renamed into place when complete, so ``dest``
+    is never half written; a complete folder made with the same settings is reused as it is. Returns ``dest``.
+    """
+    import json
+    import os
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from PIL import Image
+
+    dest = Path(dest)
+    images = np.asarray(images)
+    labels = np.asarray(labels).ravel()
+    class_names = [str(c) for c in class_names]
+    if images.ndim != 4 or images.shape[-1] != 3 or images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 RGB photos of shape (n, height, width, 3), got {images.shape} "
+                         f"{images.dtype}.")
+    if len(labels) != len(images):
+        raise ValueError(f"{len(images)} images but {len(labels)} labels: give one label per image.")
+    if not per_class or any(not isinstance(k, int) or k < 1 for k in per_class.values()):
+        raise ValueError(f"per_class={per_class!r}: give each split a positive number of images per class, "
+                         "e.g. {'train': 75, 'test': 250}.")
+    need = sum(per_class.values())
+    counts = np.bincount(labels.astype(int), minlength=len(class_names))
+    if len(counts) > len(class_names) or counts.min() < need:
+        raise ValueError(f"Every class needs {need} photos for {per_class}; the fewest any class has is "
+                         f"{int(counts.min())} (labels must be 0 … {len(class_names) - 1}).")
+    settings = {"classes": class_names, "per_class": dict(per_class), "seed": int(seed), "source": source,
+                "quality": int(quality), "files": need * len(class_names)}
+
+    def complete(folder: Path) -> bool:
+        try:
+            return json.loads((folder / ".complete").read_text()) == settings
+        except (OSError, ValueError):
+            return False
+
+    if complete(dest):
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
+    try:
+        rng = np.random.default_rng(seed)
+        for k, name in enumerate(class_names):
+            rows = rng.permutation(np.flatnonzero(labels == k))
+            start = 0
+            for split, n in per_class.items():
+                folder = tmp / split / name
+                folder.mkdir(parents=True, exist_ok=True)
+                for row in rows[start:start + n]:
+                    Image.fromarray(images[row]).save(folder / f"{name}_{row:05d}.jpg", quality=quality)
+                start += n
+        (tmp / ".complete").write_text(json.dumps(settings))
+        if dest.exists():
+            if complete(dest):  # another process finished the same folder meanwhile
+                shutil.rmtree(tmp, ignore_errors=True)
+                return dest
+            shutil.rmtree(dest)  # incomplete or made with other settings
+        try:
+            os.replace(tmp, dest)
+        except OSError:
+            if not complete(dest):
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+__all__ += ["write_image_folders"]
