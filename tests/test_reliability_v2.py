@@ -123,14 +123,16 @@ print("RESULT " + json.dumps(out), flush=True)
 def child(env: dict, name="mobilenet_0.25_224_no_top", keras=False, ro: Path | None = None, how="weights") -> dict:
     """Run ``keras_weights(name)`` (``how="fetch"``: ``fetch(name)``; ``keras=True``: then build MobileNet with
     ImageNet weights) in a child process with ``env``. With ``ro``, KERAS_HOME is a read-only bind mount of ``ro`` in
-    a private mount namespace whose /tmp is a private tmpfs (so Keras's fallback cache, /tmp/.keras, is private)."""
+    a private mount namespace whose /tmp/.keras (Keras's fallback cache) is a private tmpfs; the rest of /tmp stays
+    visible, since the virtual environment or the clone may live there."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("TLCOURSE_")}
     full.update({"TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1", "TLCOURSE_OFFLINE": "1", **env})
     cmd = [sys.executable, "-c", _CHILD, name, "keras" if keras else "-", how]
     if ro is not None:
         shell = ('set -e; mount --make-rprivate /; mount -t tmpfs tmpfs /srv; mkdir /srv/keras /srv/mirror; '
                  'mount --bind -o ro "$RO" /srv/keras; [ -z "$TLCOURSE_MIRROR" ] || '
-                 'mount --bind "$TLCOURSE_MIRROR" /srv/mirror; mount -t tmpfs tmpfs /tmp; '
+                 'mount --bind "$TLCOURSE_MIRROR" /srv/mirror; '
+                 'mkdir -p /tmp/.keras; mount -t tmpfs tmpfs /tmp/.keras; '
                  '[ -z "$TLCOURSE_MIRROR" ] || export TLCOURSE_MIRROR=/srv/mirror; exec "$@"')
         full.update({"RO": str(ro), "KERAS_HOME": "/srv/keras"})
         cmd = ["unshare", "-m", "sh", "-c", shell, "sh", *cmd]
