@@ -71,6 +71,10 @@ LESSON_FILES: dict[str, tuple[Need, ...]] = {
         Need("mobilenet_0.25_224_no_top"),   # real weights: in every classroom mirror
         Need("cats_and_dogs_filtered.zip"),
     ),
+    "08_distributed_training": (
+        Need("mobilenet_0.25_224_no_top"),   # real weights: in every classroom mirror
+        Need("cats_and_dogs_filtered.zip"),
+    ),
 }
 
 # what replaces each file when it is missing (offline): a stand-in, or the same data from a local folder
