@@ -47,6 +47,16 @@ def course_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def offline_mirror(course_env, monkeypatch, tmp_path):
+    """Offline, with a private, initially empty mirror (and the private course cache of ``course_env``)."""
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror))
+    return mirror
+
+
+@pytest.fixture
 def shared_mirror():
     """The real offline mirror CI points TLCOURSE_MIRROR at; tests that need it are skipped without it."""
     value = os.environ.get("TLCOURSE_MIRROR")

@@ -26,13 +26,9 @@ def _idx(arr: np.ndarray) -> bytes:
 
 
 @pytest.fixture
-def offline(course_env, monkeypatch, tmp_path):
-    """Offline, with a private (initially empty) mirror and Keras cache is untouched."""
-    mirror = tmp_path / "mirror"
-    mirror.mkdir()
-    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
-    monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror))
-    return mirror
+def offline(offline_mirror):
+    """Offline, with a private (initially empty) mirror; the Keras cache is untouched."""
+    return offline_mirror
 
 
 def test_parse_mapping():

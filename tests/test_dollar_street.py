@@ -20,13 +20,9 @@ def _run():
 
 
 @pytest.fixture
-def private_mirror(course_env, monkeypatch, tmp_path):
+def private_mirror(offline_mirror):
     """Offline, with an empty private mirror and an empty course cache."""
-    mirror = tmp_path / "mirror"
-    mirror.mkdir()
-    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
-    monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror))
-    return mirror
+    return offline_mirror
 
 
 def _write_dollar_street(mirror, n_train=40, n_test=20, seed=0, override=None):

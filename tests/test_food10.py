@@ -23,12 +23,9 @@ def _run():
 
 
 @pytest.fixture
-def offline(course_env, monkeypatch, tmp_path):
+def offline(offline_mirror, monkeypatch):
     """Offline, with a private (initially empty) mirror."""
-    mirror = tmp_path / "mirror"
-    mirror.mkdir()
-    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
-    monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror))
+    mirror = offline_mirror
     # small synthetic files stand for the real ones: the registry's size and checksum of the real files must not apply
     for name in ("food-10-percent", "cifar10-test-jpeg"):
         real = assets.ASSETS[name]
