@@ -56,6 +56,18 @@ def _record(lesson: str, entry: dict) -> None:
         json.dump(data, f, indent=2)
 
 
+def load_safely(model_path: Path):
+    """Reload a lesson's ``.keras`` file with ``safe_mode=True`` and the Keras that wrote it: Keras 3, or
+    ``tf_keras`` (Keras 2) for the files lesson 8's multi-worker chief saves (its ``metadata.json`` says which)."""
+    import keras
+
+    loader = keras
+    with zipfile.ZipFile(model_path) as archive:
+        if json.loads(archive.read("metadata.json"))["keras_version"].startswith("2."):
+            import tf_keras as loader
+    return loader.models.load_model(model_path, safe_mode=True, compile=False)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_lesson_runs_twice_in_one_kernel(path):
     if not selected(path):
@@ -90,15 +102,10 @@ def test_lesson_runs_twice_in_one_kernel(path):
                       "same kernel (e.g. Keras layer names without name=... get a suffix)", stacklevel=1)
 
     # The models the lesson (re)wrote still reload safely.
-    import keras
 
     saved = [p for p in (path.parent / "artifacts").glob("**/*.keras") if p.stat().st_mtime >= started]
     for model_path in saved:
-        loader = keras
-        with zipfile.ZipFile(model_path) as archive:  # lesson 8's workers save with tf_keras (Keras 2)
-            if json.loads(archive.read("metadata.json"))["keras_version"].startswith("2."):
-                import tf_keras as loader
-        loader.models.load_model(model_path, safe_mode=True, compile=False)
+        load_safely(model_path)
     _record(path.stem, {"seconds_run_1": seconds[0], "seconds_run_2": seconds[1],
                         "profile": os.environ.get("TLCOURSE_PROFILE", ""),
                         "reference_cells_changed_on_rerun": changed, "keras_files_reloaded_safely": len(saved)})
@@ -112,8 +119,6 @@ def test_saved_models_reload_safely():
     saved = sorted((ROOT / "notebooks" / "artifacts").glob("**/*.keras"))
     if not saved:
         pytest.skip("no lesson has run here yet (make test runs this after nbval and the book build)")
-    import keras
-
     for model_path in saved:
-        keras.models.load_model(model_path, safe_mode=True, compile=False)
+        load_safely(model_path)
     print(f"{len(saved)} .keras file(s) reload with safe_mode=True: {', '.join(p.name for p in saved)}")
