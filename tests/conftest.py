@@ -1,6 +1,7 @@
 """Shared fixtures. Tests use real TensorFlow/Keras and real files; nothing of Keras is mocked."""
 
 import atexit
+import contextlib
 import os
 import shutil
 import tempfile
@@ -77,6 +78,20 @@ class FaultLog:
     def add(self, fault: str, *, survived: bool, outcome: str, lost_or_corrupted: int = 0, detail: str = ""):
         self.entries.append({"fault": fault, "survived": bool(survived), "outcome": outcome,
                              "lost_or_corrupted": int(lost_or_corrupted), "detail": detail[:500]})
+
+    @contextlib.contextmanager
+    def trial(self, fault: str):
+        """Record one injected fault and how it ended. The test fills ``state``: ``outcome``, ``detail``, and
+        ``lost`` (good files lost plus corrupt files accepted); an exception records the fault as not survived."""
+        state = {"outcome": "", "lost": 0, "detail": ""}
+        try:
+            yield state
+        except BaseException as exc:
+            self.add(fault, survived=False, outcome=f"test failed: {type(exc).__name__}", detail=str(exc),
+                     lost_or_corrupted=state["lost"])
+            raise
+        self.add(fault, survived=state["lost"] == 0, outcome=state["outcome"], detail=state["detail"],
+                 lost_or_corrupted=state["lost"])
 
     def totals(self) -> dict:
         return {"faults_tried": len(self.entries),

@@ -206,20 +206,6 @@ def assert_clear_error(err: AssetError, a: Asset) -> str:
     return msg
 
 
-@contextlib.contextmanager
-def trial(fault_log, fault: str):
-    """Record one injected fault in the session's fault log; ``state`` collects the outcome."""
-    state = {"outcome": "", "lost": 0, "detail": ""}
-    try:
-        yield state
-    except BaseException as exc:
-        fault_log.add(fault, survived=False, outcome=f"test failed: {type(exc).__name__}", detail=str(exc),
-                      lost_or_corrupted=state["lost"])
-        raise
-    fault_log.add(fault, survived=state["lost"] == 0, outcome=state["outcome"], detail=state["detail"],
-                  lost_or_corrupted=state["lost"])
-
-
 # --------------------------------------------------------------------------- one test per network fault
 
 NETWORK_FAULTS = {
@@ -249,7 +235,7 @@ _SERVER_FAULT = {"truncated-no-length-zip-size-only": "truncated-no-length",
 def test_network_fault(fault, server, net, fault_log):
     body, checksum, size, expect, requests = NETWORK_FAULTS[fault]
     ext = ".zip" if body is ZIP else ".h5" if body is H5 else ".bin"
-    with trial(fault_log, f"download: {fault}") as st:
+    with fault_log.trial(f"download: {fault}") as st:
         # A good file fetched earlier sits in the same cache folder: a fault must never touch it.
         bystander = assets.fetch(serve(server, "bystander.bin", PAYLOAD[::-1]).name, progress=False)
         before = sha(bystander)
@@ -301,7 +287,7 @@ def test_server_down(net, fault_log, tmp_path):
     a = Asset(name="down.bin", url=f"http://127.0.0.1:{port}/down.bin", filename="rel/down.bin",
               size=len(PAYLOAD), licence="test", source="test", sha256=hashlib.sha256(PAYLOAD).hexdigest())
     assets.ASSETS[a.name] = a
-    with trial(fault_log, "download: server down (connection refused)") as st:
+    with fault_log.trial("download: server down (connection refused)") as st:
         with pytest.raises(AssetError) as err:
             assets.fetch(a.name, progress=False)
         msg = assert_clear_error(err.value, a)
@@ -320,7 +306,7 @@ def test_corrupt_cached_copy_and_server_failing(server, net, fault_log):
     """A cached copy that rotted (flipped bytes) is noticed and removed, even when the server fails
     right then; nothing corrupt stays behind and the next try succeeds."""
     a = serve(server, "rot.bin", PAYLOAD)
-    with trial(fault_log, "cache: corrupt cached copy while the server answers 500") as st:
+    with fault_log.trial("cache: corrupt cached copy while the server answers 500") as st:
         target = assets.fetch(a.name, progress=False)
         data = bytearray(target.read_bytes())
         data[1000] ^= 0x01
@@ -338,7 +324,7 @@ def test_corrupt_cached_copy_and_server_failing(server, net, fault_log):
 def test_cache_hit_needs_no_network(server, net, fault_log):
     """With a verified copy in the cache, a broken server does not matter: no request is even made."""
     a = serve(server, "cached.bin", PAYLOAD)
-    with trial(fault_log, "download: server broken, verified copy cached") as st:
+    with fault_log.trial("download: server broken, verified copy cached") as st:
         assets.fetch(a.name, progress=False)
         server.faults["/cached.bin"] = "500"
         n = server.hits["/cached.bin"]
@@ -389,7 +375,7 @@ def test_two_processes_fetch_the_same_asset(server, net, fault_log, monkeypatch)
     monkeypatch.setenv("TLCOURSE_TIMEOUT", "30")  # the gate holds the body for a while on purpose
     a = serve(server, "shared.bin", PAYLOAD)
     server.faults["/shared.bin"] = "gated"
-    with trial(fault_log, "concurrency: two processes fetch one asset") as st:
+    with fault_log.trial("concurrency: two processes fetch one asset") as st:
         first = _spawn(a)
         try:
             _wait_for(lambda: server.hits["/shared.bin"] == 1 and _parts(net), 60, "the first download to start")
@@ -422,7 +408,7 @@ def test_killed_mid_download_leaves_nothing_usable(server, net, fault_log, monke
     a = serve(server, "killed.bin", PAYLOAD)
     server.faults["/killed.bin"] = "gated"
     target = assets.locate(a)
-    with trial(fault_log, "process killed (SIGKILL) mid-download") as st:
+    with fault_log.trial("process killed (SIGKILL) mid-download") as st:
         proc = _spawn(a)
         try:
             _wait_for(lambda: _parts(net), 60, "the download to start")
@@ -444,7 +430,7 @@ def test_interrupted_download_cleans_up(server, net, fault_log, monkeypatch):
     a = serve(server, "interrupted.bin", PAYLOAD)
     server.faults["/interrupted.bin"] = "gated"
     target = assets.locate(a)
-    with trial(fault_log, "download interrupted (SIGINT / KeyboardInterrupt)") as st:
+    with fault_log.trial("download interrupted (SIGINT / KeyboardInterrupt)") as st:
         proc = _spawn(a)
         try:
             _wait_for(lambda: _parts(net), 60, "the download to start")
@@ -480,7 +466,7 @@ def test_disk_full_enospc(server, net, fault_log, tmp_path, monkeypatch):
     try:
         monkeypatch.setenv("TLCOURSE_DATA", str(small))
         a = serve(server, "big.bin", PAYLOAD)
-        with trial(fault_log, "disk full (ENOSPC) during download") as st:
+        with fault_log.trial("disk full (ENOSPC) during download") as st:
             with pytest.raises(AssetError) as err:
                 assets.fetch(a.name, progress=False)
             msg = str(err.value)
@@ -493,7 +479,7 @@ def test_disk_full_enospc(server, net, fault_log, tmp_path, monkeypatch):
         (mirror / "rel").mkdir(parents=True)
         (mirror / "rel" / "big.bin").write_bytes(PAYLOAD)
         monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror))
-        with trial(fault_log, "disk full (ENOSPC) while copying from the mirror") as st:
+        with fault_log.trial("disk full (ENOSPC) while copying from the mirror") as st:
             with pytest.raises(AssetError, match="disk is full"):
                 assets.fetch(a.name, progress=False)
             assert leftovers(small, set()) == []
@@ -515,7 +501,7 @@ def test_file_size_limit_efbig(server, net, fault_log):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get an EFBIG error instead of being killed
         resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
 
-    with trial(fault_log, "file-size limit (EFBIG) during download") as st:
+    with fault_log.trial("file-size limit (EFBIG) during download") as st:
         proc = _spawn(a, preexec=limit)
         out, err = proc.communicate(timeout=120)
         result = json.loads(out.strip().splitlines()[-1])
@@ -576,7 +562,7 @@ def test_read_only_cache(server, net, fault_log, tmp_path, monkeypatch):
     a = serve(server, "ro.bin", PAYLOAD)
     ro = tmp_path / "read-only cache"
     monkeypatch.setenv("TLCOURSE_DATA", str(ro))
-    with trial(fault_log, "read-only cache folder, file missing") as st:
+    with fault_log.trial("read-only cache folder, file missing") as st:
         with read_only_folder(ro):
             with pytest.raises(AssetError) as err:
                 assets.fetch(a.name, progress=False)
@@ -589,7 +575,7 @@ def test_read_only_cache(server, net, fault_log, tmp_path, monkeypatch):
 
     ro2 = tmp_path / "shared classroom cache"
     monkeypatch.setenv("TLCOURSE_DATA", str(ro2))
-    with trial(fault_log, "read-only cache folder holding a verified copy") as st:
+    with fault_log.trial("read-only cache folder holding a verified copy") as st:
         with read_only_folder(ro2, {"rel/ro.bin": PAYLOAD}):
             n = server.hits["/ro.bin"]
             assert assets.fetch(a.name, progress=False).read_bytes() == PAYLOAD
@@ -603,7 +589,7 @@ def test_cache_path_under_a_file(server, net, fault_log, tmp_path, monkeypatch):
     blocker.write_text("I am a file")
     monkeypatch.setenv("TLCOURSE_DATA", str(blocker / "cache"))
     a = serve(server, "nd.bin", PAYLOAD)
-    with trial(fault_log, "cache path below a file (ENOTDIR)") as st:
+    with fault_log.trial("cache path below a file (ENOTDIR)") as st:
         with pytest.raises(AssetError) as err:
             assets.fetch(a.name, progress=False)
         msg = str(err.value)

@@ -5,7 +5,6 @@ TensorFlow/Keras, real processes; nothing is mocked."""
 from __future__ import annotations
 
 import ast
-import contextlib
 import io
 import pickle
 import random
@@ -28,17 +27,6 @@ from tlcourse.assets import AssetError
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-
-
-@contextlib.contextmanager
-def trial(fault_log, fault: str):
-    state = {"outcome": "", "lost": 0}
-    try:
-        yield state
-    except BaseException as exc:
-        fault_log.add(fault, survived=False, outcome=f"test failed: {type(exc).__name__}", detail=str(exc))
-        raise
-    fault_log.add(fault, survived=state["lost"] == 0, outcome=state["outcome"], lost_or_corrupted=state["lost"])
 
 
 def files_under(folder: Path) -> set[str]:
@@ -73,7 +61,7 @@ def test_zip_entry_escaping_its_folder_is_refused(kind, tmp_path, fault_log):
         make_zip(archive, GOOD, symlinks={"pets/cats/link": "/etc/passwd"})
     else:
         make_zip(archive, {**GOOD, name: b"pwned"})
-    with trial(fault_log, f"archive: zip with a {kind} entry") as st:
+    with fault_log.trial(f"archive: zip with a {kind} entry") as st:
         before = files_under(tmp_path)
         with pytest.raises(AssetError, match="Refusing to extract") as err:
             assets.extract(archive)
@@ -96,7 +84,7 @@ def test_truncated_and_corrupt_zip_are_detected(tmp_path, fault_log):
                          good[:5000] + bytes([good[5000] ^ 0xFF]) + good[5001:])]:
         archive = tmp_path / "pets.zip"
         archive.write_bytes(data)
-        with trial(fault_log, f"archive: {fault}") as st:
+        with fault_log.trial(f"archive: {fault}") as st:
             with pytest.raises(AssetError, match="truncated|corrupt|not a zip") as err:
                 assets.extract(archive)
             assert "fetch it again" in str(err.value)
@@ -134,7 +122,7 @@ def test_tar_entry_escaping_its_folder_is_refused(kind, tmp_path, fault_log):
     member = {"dotdot": ("../outside/evil.txt", b"pwned", None), "absolute": (str(victim), b"pwned", None),
               "symlink-out": ("pets/link", None, "/etc/passwd")}[kind]
     archive = make_tar(tmp_path / "pets.tar.gz", [("pets/a.txt", b"meow", None), member])
-    with trial(fault_log, f"archive: tar with a {kind} entry") as st:
+    with fault_log.trial(f"archive: tar with a {kind} entry") as st:
         with pytest.raises(AssetError, match="Refusing"):
             assets.extract(archive)
         assert not victim.exists() and not (tmp_path / "pets_extracted").exists()
@@ -148,7 +136,7 @@ def test_truncated_tar_is_detected(tmp_path, fault_log):
     archive = make_tar(tmp_path / "pets.tar.gz", [(f"pets/{i}.bin", rng.randbytes(30_000), None) for i in range(10)])
     data = archive.read_bytes()
     archive.write_bytes(data[: len(data) // 2])
-    with trial(fault_log, "archive: truncated tar.gz") as st:
+    with fault_log.trial("archive: truncated tar.gz") as st:
         with pytest.raises(AssetError, match="fetch it"):
             assets.extract(archive)
         assert not (tmp_path / "pets_extracted").exists()
@@ -184,7 +172,7 @@ def test_two_processes_extract_the_same_archive(tmp_path, fault_log):
     rng = random.Random(3)
     entries = {f"pets/{i:03d}.bin": rng.randbytes(50_000) for i in range(200)}
     archive = make_zip(tmp_path / "pets.zip", entries)
-    with trial(fault_log, "concurrency: two processes extract one archive") as st:
+    with fault_log.trial("concurrency: two processes extract one archive") as st:
         procs = [subprocess.Popen([sys.executable, "-c", _EXTRACT_SCRIPT, str(archive)], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for _ in range(2)]
         outs = []
@@ -235,7 +223,7 @@ def image_folder(tmp_path):
 
 
 def test_scan_names_every_bad_file(image_folder, capsys, fault_log):
-    with trial(fault_log, "image folder: 4 broken .jpg/.jpeg files found before training") as st:
+    with fault_log.trial("image folder: 4 broken .jpg/.jpeg files found before training") as st:
         scan = checks.scan_image_folder(image_folder)
         out = capsys.readouterr().out
         got = {str(p.relative_to(image_folder)): why for p, why in scan.bad}
@@ -259,7 +247,7 @@ def test_keras_trains_after_quarantine(image_folder, fault_log):
     with pytest.raises(tf.errors.InvalidArgumentError):
         for _ in ds:
             pass
-    with trial(fault_log, "image folder: broken files quarantined, Keras trains") as st:
+    with fault_log.trial("image folder: broken files quarantined, Keras trains") as st:
         scan = checks.scan_image_folder(image_folder, action="quarantine", verbose=False)
         quarantine = image_folder.with_name("train_quarantine")
         assert scan.moved_to == quarantine and scan.ok
@@ -321,7 +309,7 @@ def test_load_array_plain_and_hostile_files(tmp_path, fault_log):
     np.savez(tmp_path / "obj.npz", x=np.arange(3), meta=np.array([object()], dtype=object))
     (tmp_path / "pickle.npy").write_bytes(pickle.dumps({"payload": "could run code"}))
     for name in ("obj.npy", "obj.npz", "pickle.npy"):
-        with trial(fault_log, f"safe loading: {name} (Python objects)"), \
+        with fault_log.trial(f"safe loading: {name} (Python objects)"), \
                 pytest.raises(ValueError, match="allow_pickle=False") as err:
             checks.load_array(tmp_path / name)
         assert "np.savez" in str(err.value)
@@ -331,7 +319,7 @@ def test_load_array_plain_and_hostile_files(tmp_path, fault_log):
     z = (tmp_path / "xy.npz").read_bytes()
     (tmp_path / "cut.npz").write_bytes(z[: len(z) // 2])
     for name in ("cut.npy", "cut.npz"):
-        with trial(fault_log, f"safe loading: truncated {name}"), pytest.raises(ValueError, match="truncated"):
+        with fault_log.trial(f"safe loading: truncated {name}"), pytest.raises(ValueError, match="truncated"):
             checks.load_array(tmp_path / name)
     with pytest.raises(FileNotFoundError, match="Fetch it first"):
         checks.load_array(tmp_path / "missing.npy")
@@ -361,7 +349,7 @@ def test_safe_mode_refuses_lambda_and_reloads_course_models(tmp_path, fault_log)
     inputs = keras.Input((40, 30, 3))
     lam = keras.Model(inputs, keras.layers.Lambda(lambda t: t / 255.0)(inputs))
     lam.save(tmp_path / "lambda.keras")
-    with trial(fault_log, "safe loading: .keras model with a Lambda layer"), \
+    with fault_log.trial("safe loading: .keras model with a Lambda layer"), \
             pytest.raises(ValueError, match="safe_mode"):
         keras.models.load_model(tmp_path / "lambda.keras")  # safe_mode=True is the default
 

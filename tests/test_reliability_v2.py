@@ -7,7 +7,6 @@ real HTTP server on 127.0.0.1 playing the Zenodo API. Each fault is recorded in 
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
@@ -33,19 +32,6 @@ SHARED_MIRROR = os.environ.get("TLCOURSE_MIRROR")  # read before any fixture uns
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-@contextlib.contextmanager
-def trial(fault_log, fault: str):
-    """Record one fault; ``state["lost"]`` counts good files lost plus corrupt files accepted."""
-    state = {"outcome": "", "lost": 0}
-    try:
-        yield state
-    except BaseException as exc:
-        fault_log.add(fault, survived=False, outcome=f"test failed: {type(exc).__name__}", detail=str(exc),
-                      lost_or_corrupted=state["lost"])
-        raise
-    fault_log.add(fault, survived=state["lost"] == 0, outcome=state["outcome"], lost_or_corrupted=state["lost"])
 
 
 @pytest.fixture
@@ -159,7 +145,7 @@ def test_half_h5_placed_by_hand_is_refused_and_kept(tmp_path, fault_log):
     kh = tmp_path / "keras"
     (kh / "models").mkdir(parents=True)
     (kh / "models" / H5).write_bytes(genuine[: len(genuine) // 2])
-    with trial(fault_log, "by hand: first half of the MobileNet .h5 in KERAS_HOME/models") as st:
+    with fault_log.trial("by hand: first half of the MobileNet .h5 in KERAS_HOME/models") as st:
         got = child({"KERAS_HOME": str(kh)}, how="fetch")
         st["lost"] = int("path" in got)  # accepted: a corrupt file would reach Keras
         assert got.get("type") == "AssetError", got
@@ -180,7 +166,7 @@ def test_half_emnist_mapping_is_refused(offline, monkeypatch, fault_log):
     target = assets.locate(assets.get("emnist-balanced-mapping"))
     target.parent.mkdir(parents=True)
     target.write_bytes(genuine[:164])
-    with trial(fault_log, "by hand: half of the EMNIST mapping in the cache") as st:
+    with fault_log.trial("by hand: half of the EMNIST mapping in the cache") as st:
         try:
             classes = datasets.emnist_classes()
             st["lost"] = 1
@@ -203,7 +189,7 @@ def test_first_seen_hash_never_outranks_the_mirror(offline, monkeypatch, fault_l
     register("weights.h5", genuine)  # a known size, no checksum anywhere: like MobileNetV2 1.0 160
     bad = mirror_with(offline / "bad mirror", {"t/weights.h5": flip(genuine)}, sums=False)
     good = mirror_with(offline / "good mirror", {"t/weights.h5": genuine}, sums=True)
-    with trial(fault_log, "first-seen: corrupt copy recorded, then the genuine mirror") as st:
+    with fault_log.trial("first-seen: corrupt copy recorded, then the genuine mirror") as st:
         monkeypatch.setenv("TLCOURSE_MIRROR", str(bad))
         with pytest.warns(UserWarning, match="recorded"):
             assets.fetch("weights.h5", progress=False)  # nothing can tell it is corrupt yet
@@ -229,7 +215,7 @@ def test_first_seen_hash_is_cleared_with_its_file(offline, monkeypatch, fault_lo
     with pytest.warns(UserWarning, match="recorded"):
         assets.fetch("pets.zip", progress=False)  # no checksum anywhere: its sha256 is recorded first-seen
     monkeypatch.delenv("TLCOURSE_MIRROR")
-    with trial(fault_log, "first-seen: damaged cached zip, then a valid copy saved by hand") as st:
+    with fault_log.trial("first-seen: damaged cached zip, then a valid copy saved by hand") as st:
         target.write_bytes(first[:-40])  # damaged (cut)
         with pytest.warns(UserWarning, match="failed verification"), pytest.raises(AssetError) as err:
             assets.fetch("pets.zip", progress=False)
@@ -254,7 +240,7 @@ def test_wrong_file_placed_by_hand_is_moved_not_deleted(offline, fault_log):
     target.parent.mkdir(parents=True)
     mine = b"the user's own notes, saved here by mistake"
     target.write_bytes(mine)
-    with trial(fault_log, "by hand: an unrelated file at the expected path") as st:
+    with fault_log.trial("by hand: an unrelated file at the expected path") as st:
         with pytest.warns(UserWarning, match="moved to"), pytest.raises(AssetError) as err:
             assets.fetch("data.bin", progress=False)
         kept = quarantined(offline)
@@ -269,12 +255,12 @@ def test_only_an_absent_file_becomes_a_stand_in(tmp_path, fault_log):
     """Issue 10.4: offline, keras_weights() returns None only when the file is absent; a corrupt mirror file and a
     KERAS_HOME below a regular file raise their own AssetError."""
     genuine = shared_file(f"keras/models/{H5}")
-    with trial(fault_log, "offline: weights absent (the one stand-in case)") as st:
+    with fault_log.trial("offline: weights absent (the one stand-in case)") as st:
         got = child({"KERAS_HOME": str(tmp_path / "k1")})
         assert got == {"path": "None", "stdout": got["stdout"]}
         st["outcome"] = "None (announced stand-in)"
     mirror = mirror_with(tmp_path / "mirror", {f"keras/models/{H5}": flip(genuine)}, sums=False)
-    with trial(fault_log, "offline: corrupt weights in the mirror") as st:
+    with fault_log.trial("offline: corrupt weights in the mirror") as st:
         got = child({"KERAS_HOME": str(tmp_path / "k2"), "TLCOURSE_MIRROR": str(mirror)})
         st["lost"] = int("path" in got and got["path"] != "None")
         assert got.get("type") == "AssetError" and "mirror copy" in got["error"], got
@@ -282,7 +268,7 @@ def test_only_an_absent_file_becomes_a_stand_in(tmp_path, fault_log):
         st["outcome"] = "AssetError naming the mirror copy, not a stand-in"
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
-    with trial(fault_log, "offline: KERAS_HOME below a regular file") as st:
+    with fault_log.trial("offline: KERAS_HOME below a regular file") as st:
         got = child({"KERAS_HOME": str(blocker / "keras")})
         assert got.get("type") == "AssetError" and "KERAS_HOME" in got["error"] and "is a file" in got["error"], got
         assert blocker.read_text() == "not a folder"
@@ -298,14 +284,14 @@ def test_read_only_keras_home(tmp_path, fault_log):
     mirror = mirror_with(tmp_path / "mirror", {f"keras/models/{H5}": genuine}, sums=True)
     empty = tmp_path / "empty keras"
     (empty / "models").mkdir(parents=True)
-    with trial(fault_log, "offline: read-only KERAS_HOME without the file") as st:
+    with fault_log.trial("offline: read-only KERAS_HOME without the file") as st:
         got = child({"TLCOURSE_MIRROR": str(mirror)}, ro=empty)
         assert got.get("type") == "AssetError" and "read-only" in got["error"] and "KERAS_HOME" in got["error"], got
         st["outcome"] = "AssetError naming the read-only setting, not a stand-in"
     full = tmp_path / "full keras"
     (full / "models").mkdir(parents=True)
     (full / "models" / H5).write_bytes(genuine)
-    with trial(fault_log, "offline: read-only KERAS_HOME holding the verified file, real Keras") as st:
+    with fault_log.trial("offline: read-only KERAS_HOME holding the verified file, real Keras") as st:
         got = child({}, keras=True, ro=full)
         assert got.get("params") == 218_544, got
         assert got["path"] == f"/tmp/.keras/models/{H5}" and "is read-only" in got["stdout"], got
@@ -323,7 +309,7 @@ def test_wrong_settings_are_named(offline, monkeypatch, fault_log):
                               ("TLCOURSE_MIRROR", afile, "is a file"),
                               ("TLCOURSE_DATA", afile, "is a file")]:
         monkeypatch.setenv(var, str(value))
-        with trial(fault_log, f"setting: {var} {words}") as st:
+        with fault_log.trial(f"setting: {var} {words}") as st:
             with pytest.raises(AssetError) as err:
                 assets.fetch("s.bin", progress=False)
             assert not isinstance(err.value, AssetMissing)
@@ -423,7 +409,7 @@ def test_zenodo_doi_checks_the_published_md5(zenodo_env, monkeypatch, fault_log)
     api = ZenodoAPI({"train_images.npy": data}, served={"train_images.npy": flip(data)})
     monkeypatch.setenv("TLCOURSE_ZENODO_API", api.base)
     try:
-        with trial(fault_log, "zenodo: served file differs from the record's md5") as st:
+        with fault_log.trial("zenodo: served file differs from the record's md5") as st:
             with pytest.raises(AssetError, match="failed verification") as err:
                 assets.fetch("z.npy", progress=False)
             assert hashlib.md5(data).hexdigest() in str(err.value)
