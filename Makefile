@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Tests run offline in the quick profile unless told otherwise (e.g. make test TLCOURSE_OFFLINE=0).
 TEST_ENV := TLCOURSE_PROFILE=quick TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1)
-PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -p no:randomly
+PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -p no:randomly -p tools.lesson_timings
 LESSONS := $(wildcard notebooks/[0-9]*.ipynb)
 
 # The front door prints progress and results, not TensorFlow's C++ log lines or debugger notices.
@@ -20,7 +20,8 @@ SHELL := /bin/bash
 # output. Errors, tracebacks and the build's progress stay. NOISE=cat shows everything.
 NOISE ?= grep --line-buffered -vE '^WARNING: All log messages before absl::InitializeLog|^[IW][0-9]{4} |cuda_platform\.cc:[0-9]+\] failed call to cuInit|^\[IPKernelApp\] WARNING \| Kernel is running over TCP'
 
-.PHONY: help install check book book-strict preflight test test-browser test-rerun unit notebooks lab refresh-refs new-lesson \
+.PHONY: help install check book book-strict preflight test test-full bench test-browser test-rerun unit notebooks lab \
+	refresh-refs new-lesson \
 	mirror clean
 
 help:  ## list the targets (this text)
@@ -60,6 +61,12 @@ test: check  ## check, unit tests, every lesson through nbval, strict book build
 	$(MAKE) --no-print-directory book-strict
 	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:randomly tests/test_idempotence.py -k reload
 	$(MAKE) --no-print-directory test-browser
+
+# The full profile: the lessons' real experiments (all the data, all the epochs). Hours on a 2-core CPU, minutes on
+# a GPU. Results go to _build/results-full (the book's quick results stay); the time report to book/bench/.
+test-full: $(STAMP)  ## every lesson through nbval in the FULL profile (a GPU, or a long CPU run), with a time report
+	TLCOURSE_PROFILE=full TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1) TLCOURSE_RESULTS_DIR=$(CURDIR)/_build/results-full \
+	  TLCOURSE_TIMINGS=book/bench/full_profile $(BIN)/python -m pytest $(LESSONS) $(PYTEST_NB) -v
 
 test-browser: $(STAMP)  ## open the built book in headless Chromium: pages, images, navigation, search, axe-core
 	TLCOURSE_BROWSER=1 $(BIN)/python -m pytest tests/test_book_browser.py -p no:randomly -v

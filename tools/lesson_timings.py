@@ -1,0 +1,82 @@
+"""pytest plugin: how long each lesson took under nbval, written as JSON and markdown and printed at the end.
+
+Loaded by the Makefile (``-p tools.lesson_timings``). A lesson's time is the wall time from the start of its first
+cell to the end of its last (kernel start-up included), so it is what a student waits for with "Run all".
+
+    TLCOURSE_TIMINGS=book/bench/full_profile   # write full_profile.json and full_profile.md there (default: none)
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import time
+from pathlib import Path
+
+_lessons: dict[str, dict] = {}
+
+
+def pytest_runtest_logstart(nodeid, location):
+    name = Path(location[0]).stem if location[0].endswith(".ipynb") else None
+    if name:
+        entry = _lessons.setdefault(name, {"start": time.time(), "cells": 0, "failed": 0})
+        entry["end"] = time.time()
+
+
+def pytest_runtest_logreport(report):
+    if not report.nodeid.split("::")[0].endswith(".ipynb"):
+        return
+    entry = _lessons.setdefault(Path(report.nodeid.split("::")[0]).stem, {"start": time.time(), "cells": 0,
+                                                                          "failed": 0})
+    entry["end"] = time.time()
+    if report.when == "call":
+        entry["cells"] += 1
+        entry["failed"] += int(report.failed)
+
+
+def _machine() -> dict:
+    import tlcourse.runtime as rt
+
+    device = rt.detect_device()
+    return {"device": f"{device['kind']} ({device['count']}× {device['name']})" if device["kind"] == "GPU"
+            else f"CPU, {device['count']} cores, {device['name']}", "platform": platform.platform()}
+
+
+def report() -> dict:
+    lessons = {name: {"seconds": round(e["end"] - e["start"], 1), "cells": e["cells"], "failed": e["failed"]}
+               for name, e in sorted(_lessons.items())}
+    return {"profile": os.environ.get("TLCOURSE_PROFILE", "quick"),
+            "offline": os.environ.get("TLCOURSE_OFFLINE", "") == "1",
+            "date": _dt.date.today().isoformat(), "lessons": lessons,
+            "total_seconds": round(sum(v["seconds"] for v in lessons.values()), 1)}
+
+
+def markdown(data: dict) -> str:
+    rows = [f"Measured {data['date']} on {data.get('device', '?')}, profile **{data['profile']}**"
+            + (", offline (announced stand-ins where the real files are missing)" if data["offline"] else "") + ".",
+            "", "| lesson | wall time | cells | failed |", "|---|---:|---:|---:|"]
+    for name, v in data["lessons"].items():
+        rows.append(f"| {name} | {v['seconds'] / 60:.1f} min ({v['seconds']:.0f} s) | {v['cells']} | {v['failed']} |")
+    rows.append(f"| **all lessons** | **{data['total_seconds'] / 60:.1f} min** | | |")
+    return "\n".join(rows) + "\n"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _lessons:
+        return
+    data = report()
+    terminalreporter.section(f"lesson wall times under nbval ({data['profile']} profile)")
+    for name, v in data["lessons"].items():
+        flag = f"  ({v['failed']} cells FAILED)" if v["failed"] else ""
+        terminalreporter.write_line(f"{name:38s} {v['seconds']:8.1f} s  {v['cells']:3d} cells{flag}")
+    terminalreporter.write_line(f"{'all lessons':38s} {data['total_seconds']:8.1f} s")
+    target = os.environ.get("TLCOURSE_TIMINGS", "").strip()
+    if target:
+        data.update(_machine())
+        base = Path(target)
+        base.parent.mkdir(parents=True, exist_ok=True)
+        base.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n")
+        base.with_suffix(".md").write_text(markdown(data))
+        terminalreporter.write_line(f"time report: {base.with_suffix('.json')} and {base.with_suffix('.md')}")
