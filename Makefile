@@ -67,6 +67,14 @@ test: check  ## check, unit tests, every lesson through nbval, strict book build
 test-full: $(STAMP)  ## every lesson through nbval in the FULL profile (a GPU, or a long CPU run), with a time report
 	TLCOURSE_PROFILE=full TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1) TLCOURSE_RESULTS_DIR=$(CURDIR)/_build/results-full \
 	  TLCOURSE_TIMINGS=book/bench/full_profile $(BIN)/python -m pytest $(LESSONS) $(PYTEST_NB) -v
+	$(BIN)/python tools/bench.py --stamp-lessons
+
+# What the course costs on this machine; writes book/bench/bench.{json,md,png}, which the results page includes.
+# PARTS=lessons,throughput,caching,knobs (default: all); LESSONS_ONLY=01_save_load_resume,... (default: every lesson).
+bench: $(STAMP)  ## measure this machine (about 16 min on 2 cores): lesson times and memory, pipelines, caching, knobs
+	set -o pipefail; $(TEST_ENV) TLCOURSE_RESULTS_DIR=$(CURDIR)/_build/results-bench $(BIN)/python tools/bench.py \
+	  $(if $(PARTS),--parts $(PARTS)) $(if $(LESSONS_ONLY),--lessons $(LESSONS_ONLY)) 2>&1 | { $(NOISE) || true; }
+	$(BIN)/python tools/bench.py --stamp-lessons
 
 test-browser: $(STAMP)  ## open the built book in headless Chromium: pages, images, navigation, search, axe-core
 	TLCOURSE_BROWSER=1 $(BIN)/python -m pytest tests/test_book_browser.py -p no:randomly -v

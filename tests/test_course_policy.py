@@ -1,6 +1,7 @@
 """Course-wide policies: notebook outputs (nbval references), lesson anatomy, book table of contents, sources."""
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import nbformat
@@ -98,3 +99,14 @@ def test_data_readme_is_generated_from_the_registry():
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     assert (ROOT / "data" / "README.md").read_text() == mod.render(), "run: python tools/data_readme.py"
+
+
+def test_each_lesson_states_its_measured_run_time():
+    """The "Run time, measured:" line under each lesson's title is the one tools/bench.py writes from the
+    measurements in book/bench/ (make bench, make test-full)."""
+    spec = importlib.util.spec_from_file_location("bench_tool", ROOT / "tools" / "bench.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["bench_tool"] = mod
+    spec.loader.exec_module(mod)
+    stale = mod.stamp_lessons(ROOT / "book" / "bench", check=True)
+    assert not stale, f"run-time lines not current in {stale}: run python tools/bench.py --stamp-lessons"

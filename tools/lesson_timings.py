@@ -4,6 +4,9 @@ Loaded by the Makefile (``-p tools.lesson_timings``). A lesson's time is the wal
 cell to the end of its last (kernel start-up included), so it is what a student waits for with "Run all".
 
     TLCOURSE_TIMINGS=book/bench/full_profile   # write full_profile.json and full_profile.md there (default: none)
+
+Each lesson's row also names the data it used (from the results JSON it wrote): stand-in data may be smaller than
+the real data set, and the time with it.
 """
 
 from __future__ import annotations
@@ -53,13 +56,28 @@ def report() -> dict:
             "total_seconds": round(sum(v["seconds"] for v in lessons.values()), 1)}
 
 
+def add_data(data: dict, results: Path) -> dict:
+    """Add to each lesson the data it used (real, or an announced stand-in, and how many images), from the results
+    JSON the lesson wrote: a time means little without the size of the data behind it."""
+    for name, entry in data["lessons"].items():
+        path = results / f"{name}.json"
+        if path.exists():
+            run = json.loads(path.read_text())
+            entry["data"] = [{"name": key, "real": bool(v.get("real")), "description": v.get("description", "")}
+                             for key, v in run.get("data", {}).items()]
+    return data
+
+
 def markdown(data: dict) -> str:
     rows = [f"Measured {data['date']} on {data.get('device', '?')}, profile **{data['profile']}**"
-            + (", offline (announced stand-ins where the real files are missing)" if data["offline"] else "") + ".",
-            "", "| lesson | wall time | cells | failed |", "|---|---:|---:|---:|"]
+            + (", offline: announced stand-ins where the real files are missing" if data["offline"] else "") + ".",
+            "", "| lesson | wall time | cells | failed | data used |", "|---|---:|---:|---:|---|"]
     for name, v in data["lessons"].items():
-        rows.append(f"| {name} | {v['seconds'] / 60:.1f} min ({v['seconds']:.0f} s) | {v['cells']} | {v['failed']} |")
-    rows.append(f"| **all lessons** | **{data['total_seconds'] / 60:.1f} min** | | |")
+        used = "; ".join(("" if d["real"] else "**stand-in**: ") + d["description"].removeprefix("stand-in: ")
+                         for d in v.get("data", [])) or "?"
+        rows.append(f"| {name} | {v['seconds'] / 60:.1f} min ({v['seconds']:.0f} s) | {v['cells']} | {v['failed']} "
+                    f"| {used} |")
+    rows.append(f"| **all lessons** | **{data['total_seconds'] / 60:.1f} min** | | | |")
     return "\n".join(rows) + "\n"
 
 
@@ -75,8 +93,20 @@ def pytest_terminal_summary(terminalreporter):
     target = os.environ.get("TLCOURSE_TIMINGS", "").strip()
     if target:
         data.update(_machine())
+        from tlcourse.runtime import results_dir
+
+        add_data(data, results_dir())
         base = Path(target)
         base.parent.mkdir(parents=True, exist_ok=True)
         base.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n")
         base.with_suffix(".md").write_text(markdown(data))
         terminalreporter.write_line(f"time report: {base.with_suffix('.json')} and {base.with_suffix('.md')}")
+
+
+if __name__ == "__main__":   # re-render a report with the data the lessons recorded: REPORT RESULTS_DIR
+    import sys
+
+    base, results = Path(sys.argv[1]), Path(sys.argv[2])
+    data = add_data(json.loads(base.with_suffix(".json").read_text()), results)
+    base.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n")
+    base.with_suffix(".md").write_text(markdown(data))
