@@ -96,7 +96,8 @@ BACKBONES = {b.key: b for b in [
 ]}
 PIPELINES = {
     "in_model": "uint8 arrays in memory → batches → a model that resizes (if needed) and runs preprocess_input "
-                "itself: lesson 3 (CIFAR-10 photos), lesson 4 (Dollar Street 64×64, or its announced CIFAR-10 "
+                "itself: lesson 3 (CIFAR-10 photos; at 32×32 the bench leaves out the lesson's Resizing(32, 32), "
+                "which changes no pixel), lesson 4 (Dollar Street 64×64, or its announced CIFAR-10 "
                 "stand-in; Resizing(160, pad_to_aspect_ratio=True)), lessons 5 and 8 (cats and dogs decoded to "
                 "224×224 uint8 arrays)",
     "map": "uint8 arrays → from_tensor_slices → batch → map(resize, preprocess_input) → prefetch: how lesson 3 "
@@ -490,8 +491,8 @@ def markdown(data: dict) -> str:
     m = data["machine"]
     dev = m["device"]
     out = [f"Measured {m['date'][:10]} by `make bench` on {dev['kind']} ({dev['count']}× {dev['name']}), "
-           f"TensorFlow {m['tensorflow']}, Keras {m['keras']}. Profile quick; backbones with random weights "
-           "(the same arithmetic as ImageNet weights).", ""]
+           f"TensorFlow {m['tensorflow']}, Keras {m['keras']}. Lessons in the {data.get('profile', 'quick')} "
+           "profile; backbones with random weights (the same arithmetic as ImageNet weights).", ""]
     if "lessons" in data:
         out += ["### Each lesson, quick profile, fresh kernel", "",
                 f"| lesson | wall time | peak memory | ≤ {TARGETS['lesson_seconds_max']:.0f} s |",
@@ -617,7 +618,9 @@ def run_time_line(lesson: str, bench_data: dict | None, full: dict | None) -> st
     on_gpu = "GPU" in (full or {}).get("device", "")
     if whole and not whole.get("failed"):
         where = ", ".join(full["device"].split(", ")[:2])      # "CPU, 2 cores" or the GPU's name
-        parts.append(f"full profile {minutes(whole['seconds'])} ({where}, {full['date']})")
+        standin = ", offline stand-ins" if full.get("offline") and any(
+            not d["real"] for d in whole.get("data", [])) else ""
+        parts.append(f"full profile {minutes(whole['seconds'])} ({where}{standin}, {full['date']})")
     if not parts:
         return f"{RUN_TIME} not yet (`make bench`, `make test-full`)"
     if not on_gpu:
@@ -642,14 +645,18 @@ def stamp_lessons(out: Path, check: bool = False) -> list[str]:
         want = run_time_line(path.stem, bench_data, full)
         have = [i for i, line in enumerate(lines) if line.startswith(RUN_TIME)]
         teaching = next(i for i, line in enumerate(lines) if line.startswith("Teaching:"))
-        current = len(have) == 1 and lines[have[0]] == want and have[0] == teaching + 2
+        # exactly: "Teaching: ...", blank, the run-time line, blank, the rest
+        current = (len(have) == 1 and lines[have[0]] == want and have[0] == teaching + 2
+                   and lines[teaching + 1] == "" and lines[teaching + 3:teaching + 4] == [""]
+                   and lines[teaching + 4:teaching + 5] != [""])
         if current:
             continue
         stale.append(path.stem)
         if not check:
-            lines = [line for line in lines if not line.startswith(RUN_TIME)]
-            lines[teaching + 1:teaching + 1] = ["", want] if lines[teaching + 1] == "" else ["", want, ""]
-            nb.cells[0].source = "\n".join(lines)
+            rest = [line for line in lines[teaching + 1:] if not line.startswith(RUN_TIME)]
+            while rest and rest[0] == "":
+                rest.pop(0)
+            nb.cells[0].source = "\n".join(lines[:teaching + 1] + ["", want, ""] + rest)
             nbformat.write(nb, path)
     return stale
 
@@ -690,24 +697,32 @@ def main(argv=None) -> int:
     whole = set(parts) == set(PARTS) and not args.lessons and not args.smoke
     out = Path(args.out or ROOT / ("book/bench" if whole else "_build/bench"))
     out.mkdir(parents=True, exist_ok=True)
-    data = {"settings": {k: v for k, v in asdict(s).items()}, "targets": TARGETS, "parts": parts}
+    data = {"settings": {k: v for k, v in asdict(s).items()}, "targets": TARGETS, "parts": parts,
+            "profile": os.environ["TLCOURSE_PROFILE"]}
+
+    def save():                                  # after every part: a later crash loses nothing measured
+        data["seconds"] = round(time.perf_counter() - t0, 1)
+        (out / "bench.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        (out / "bench.md").write_text(markdown(data))
+
     t0 = time.perf_counter()
     if "lessons" in parts:                       # first, before this process starts TensorFlow's threads
         data["lessons"] = part_lessons(s)
     data["machine"] = machine()
+    save()
     run = _run() if set(parts) & {"throughput", "caching", "knobs"} else None
     if "throughput" in parts:
         log("matmul peak")
         data["matmul"] = matmul_peak(s.matmul_sizes, s.repeats)
         log(f"  {data['matmul']}")
         data["throughput"] = part_throughput(s, run, data["matmul"])
+        save()
     if "caching" in parts:
         data["caching"] = part_caching(s, run)
+        save()
     if "knobs" in parts:
         data["knobs"] = part_knobs(s, run)
-    data["seconds"] = round(time.perf_counter() - t0, 1)
-    (out / "bench.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-    (out / "bench.md").write_text(markdown(data))
+    save()
     chart(data, out / "bench.png")
     log(f"wrote {out / 'bench.json'}, bench.md and bench.png in {data['seconds']:.0f} s")
     failed = [r["lesson"] for r in data.get("lessons", []) if r["error"]]
