@@ -253,6 +253,24 @@ def pipeline(bb: Backbone, run, s: Settings, n_images: int):
 
 # --------------------------------------------------------------------------- parts
 
+def against_model_alone(model, ds, shape, s: Settings) -> dict:
+    """Images per second of ``model`` fed by the pipeline ``ds`` (warm), and fed the same images already in memory
+    as tensors; also the first, cold pass. Both timed in turns, medians of ``s.repeats``."""
+    import tensorflow as tf
+
+    n = s.batch * s.batches
+    forward = tf.function(lambda x: model(x, training=False))
+    forward(tf.zeros((s.batch, *shape), ds.element_spec[0].dtype)).numpy()   # trace
+    t0 = time.perf_counter()
+    run_batches(forward, ds)                                           # first pass: decodes, fills caches
+    first = n / (time.perf_counter() - t0)
+    in_memory = [tf.identity(images) for images, _ in ds]              # the same images, as tensors in memory
+    (alone, alone_all), (piped, piped_all) = paired_rates(
+        functools.partial(run_batches, forward, in_memory), functools.partial(run_batches, forward, ds),
+        n, s.repeats)
+    return {"first": first, "alone": alone, "alone_all": alone_all, "piped": piped, "piped_all": piped_all}
+
+
 def part_throughput(s: Settings, run, peak: dict) -> list[dict]:
     import tensorflow as tf
 
@@ -263,23 +281,16 @@ def part_throughput(s: Settings, run, peak: dict) -> list[dict]:
         model = build(bb)
         n = s.batch * s.batches
         ds, shape = pipeline(bb, run, s, n)
-        forward = tf.function(lambda x, model=model: model(x, training=False))
-        forward(tf.zeros((s.batch, *shape), ds.element_spec[0].dtype)).numpy()   # trace
-        t0 = time.perf_counter()
-        run_batches(forward, ds)                                           # first pass: decodes, fills caches
-        first = n / (time.perf_counter() - t0)
-        in_memory = [tf.identity(images) for images, _ in ds]              # the same images, as tensors in memory
-        (alone, alone_all), (piped, piped_all) = paired_rates(
-            functools.partial(run_batches, forward, in_memory), functools.partial(run_batches, forward, ds),
-            n, s.repeats)
+        r = against_model_alone(model, ds, shape, s)
+        alone, piped = r["alone"], r["piped"]
         only, _ = median_rate(functools.partial(run_batches, tf.identity, ds), n, s.repeats)
         flops = flops_per_image(model, shape)
         gflops = flops * alone / 1e9
         rows.append({"backbone": bb.label, "key": key, "lesson": bb.lesson, "pipeline": bb.pipeline,
                      "images_per_s_model_alone": round(alone, 1), "images_per_s_pipeline": round(piped, 1),
-                     "pipeline_ratio": round(piped / alone, 3), "images_per_s_first_pass": round(first, 1),
-                     "images_per_s_pipeline_only": round(only, 1), "repeats_model_alone": alone_all,
-                     "repeats_pipeline": piped_all, "flops_per_image": flops, "gflops_per_s": round(gflops, 1),
+                     "pipeline_ratio": round(piped / alone, 3), "images_per_s_first_pass": round(r["first"], 1),
+                     "images_per_s_pipeline_only": round(only, 1), "repeats_model_alone": r["alone_all"],
+                     "repeats_pipeline": r["piped_all"], "flops_per_image": flops, "gflops_per_s": round(gflops, 1),
                      "share_of_matmul_peak": round(gflops / peak["peak_gflops"], 3),
                      "pipeline_ratio_met": piped / alone >= TARGETS["pipeline_ratio_min"]})
         log(f"  model alone {alone:.1f} img/s, through the pipeline {piped:.1f} img/s "
@@ -356,18 +367,11 @@ def _threads_worker(intra: int, inter: int, s: Settings) -> dict:
 
     tf.config.threading.set_intra_op_parallelism_threads(intra)
     tf.config.threading.set_inter_op_parallelism_threads(inter)
-    run = _run()
     bb = BACKBONES["MobileNetV2"]
-    model = build(bb)
-    forward = tf.function(lambda x: model(x, training=False))
-    n = s.batch * s.batches
-    ds, shape = pipeline(bb, run, s, n)
-    in_memory = [tf.identity(images) for images, _ in ds]       # the first pass also fills the cache
-    forward(in_memory[0]).numpy()
-    (alone, _), (piped, _) = paired_rates(functools.partial(run_batches, forward, in_memory),
-                                          functools.partial(run_batches, forward, ds), n, s.repeats)
+    ds, shape = pipeline(bb, _run(), s, s.batch * s.batches)
+    r = against_model_alone(build(bb), ds, shape, s)
     return {"intra_op": intra, "inter_op": inter,
-            "images_per_s_model_alone": round(alone, 1), "images_per_s_pipeline": round(piped, 1)}
+            "images_per_s_model_alone": round(r["alone"], 1), "images_per_s_pipeline": round(r["piped"], 1)}
 
 
 def part_knobs(s: Settings, run) -> dict:
@@ -388,18 +392,13 @@ def part_knobs(s: Settings, run) -> dict:
     shape = (bb.size, bb.size, 3)
     batch_rows = []
     log("knobs: batch size")
+    forward = tf.function(lambda x: model(x, training=False))
     for b in s.batch_sizes:
-        forward = tf.function(lambda x: model(x, training=False))
         x = tf.random.uniform((b, *shape), 0, 255)
         forward(x).numpy()
         steps = max(1, (s.batch * s.batches) // b)
-
-        def alone(forward=forward, x=x, steps=steps):
-            for _ in range(steps):
-                out = forward(x)
-            out.numpy()
-
-        batch_rows.append({"batch_size": b, "images_per_s": round(median_rate(alone, steps * b, s.repeats)[0], 1)})
+        rate, _ = median_rate(functools.partial(run_batches, forward, [x] * steps), steps * b, s.repeats)
+        batch_rows.append({"batch_size": b, "images_per_s": round(rate, 1)})
         log("  ", batch_rows[-1])
     log("knobs: XLA")
     xla = []
@@ -409,13 +408,7 @@ def part_knobs(s: Settings, run) -> dict:
     for jit in (False, True):
         forward = tf.function(lambda x: model(x, training=False), jit_compile=jit)
         forward(x).numpy()
-
-        def alone(forward=forward):
-            for _ in range(s.batches):
-                out = forward(x)
-            out.numpy()
-
-        infer = median_rate(alone, n, s.repeats)[0]
+        infer, _ = median_rate(functools.partial(run_batches, forward, [x] * s.batches), n, s.repeats)
         keras.utils.set_random_seed(0)
         trainee = build(bb, trainable=True)            # a training step through the whole network (fine-tuning)
         net = keras.Model(trainee.input, keras.layers.Dense(2)(trainee.output))
@@ -608,16 +601,17 @@ def run_time_line(lesson: str, bench_data: dict | None, full: dict | None) -> st
     def minutes(seconds):
         return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
+    from tlcourse.runtime import describe_device
+
     parts = []
     quick = next((r for r in (bench_data or {}).get("lessons", []) if r["lesson"] == lesson and not r["error"]), None)
     if quick:
-        dev = bench_data["machine"]["device"]
-        where = f"CPU, {dev['count']} cores" if dev["kind"] == "CPU" else f"{dev['count']}× {dev['name']}"
+        where = describe_device(bench_data["machine"]["device"])
         parts.append(f"quick profile {minutes(quick['seconds'])} ({where}, {bench_data['machine']['date'][:10]})")
     whole = (full or {}).get("lessons", {}).get(lesson)
-    on_gpu = "GPU" in (full or {}).get("device", "")
+    on_gpu = (full or {}).get("device_info", {}).get("kind") == "GPU"
     if whole and not whole.get("failed"):
-        where = ", ".join(full["device"].split(", ")[:2])      # "CPU, 2 cores" or the GPU's name
+        where = describe_device(full["device_info"])
         standin = ", offline stand-ins" if full.get("offline") and any(
             not d["real"] for d in whole.get("data", [])) else ""
         parts.append(f"full profile {minutes(whole['seconds'])} ({where}{standin}, {full['date']})")

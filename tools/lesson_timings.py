@@ -21,18 +21,24 @@ from pathlib import Path
 _lessons: dict[str, dict] = {}
 
 
+def _entry(nodeid: str) -> dict | None:
+    """The record of the lesson a test item belongs to (None for items that are not a lesson's cells)."""
+    path = nodeid.split("::")[0]
+    if not path.endswith(".ipynb"):
+        return None
+    return _lessons.setdefault(Path(path).stem, {"start": time.time(), "cells": 0, "failed": 0})
+
+
 def pytest_runtest_logstart(nodeid, location):
-    name = Path(location[0]).stem if location[0].endswith(".ipynb") else None
-    if name:
-        entry = _lessons.setdefault(name, {"start": time.time(), "cells": 0, "failed": 0})
+    entry = _entry(nodeid)
+    if entry is not None:
         entry["end"] = time.time()
 
 
 def pytest_runtest_logreport(report):
-    if not report.nodeid.split("::")[0].endswith(".ipynb"):
+    entry = _entry(report.nodeid)
+    if entry is None:
         return
-    entry = _lessons.setdefault(Path(report.nodeid.split("::")[0]).stem, {"start": time.time(), "cells": 0,
-                                                                          "failed": 0})
     entry["end"] = time.time()
     if report.when == "call":
         entry["cells"] += 1
@@ -40,11 +46,11 @@ def pytest_runtest_logreport(report):
 
 
 def _machine() -> dict:
-    import tlcourse.runtime as rt
+    from tlcourse.runtime import describe_device, detect_device
 
-    device = rt.detect_device()
-    return {"device": f"{device['kind']} ({device['count']}× {device['name']})" if device["kind"] == "GPU"
-            else f"CPU, {device['count']} cores, {device['name']}", "platform": platform.platform()}
+    device = detect_device()
+    return {"device": f"{describe_device(device)}, {device['name']}", "device_info": device,
+            "platform": platform.platform()}
 
 
 def report() -> dict:
@@ -96,17 +102,19 @@ def pytest_terminal_summary(terminalreporter):
         from tlcourse.runtime import results_dir
 
         add_data(data, results_dir())
-        base = Path(target)
-        base.parent.mkdir(parents=True, exist_ok=True)
-        base.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n")
-        base.with_suffix(".md").write_text(markdown(data))
-        terminalreporter.write_line(f"time report: {base.with_suffix('.json')} and {base.with_suffix('.md')}")
+        write(Path(target), data)
+        terminalreporter.write_line(f"time report: {target}.json and {target}.md")
+
+
+def write(base: Path, data: dict) -> None:
+    """``base``.json (every number) and ``base``.md (the table the results page includes)."""
+    base.parent.mkdir(parents=True, exist_ok=True)
+    base.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n")
+    base.with_suffix(".md").write_text(markdown(data))
 
 
 if __name__ == "__main__":   # re-render a report with the data the lessons recorded: REPORT RESULTS_DIR
     import sys
 
     base, results = Path(sys.argv[1]), Path(sys.argv[2])
-    data = add_data(json.loads(base.with_suffix(".json").read_text()), results)
-    base.with_suffix(".json").write_text(json.dumps(data, indent=2) + "\n")
-    base.with_suffix(".md").write_text(markdown(data))
+    write(base, add_data(json.loads(base.with_suffix(".json").read_text()), results))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import json
 import os
 import re
@@ -71,11 +72,20 @@ def tf_config(ports: list[int], index: int, host: str = "127.0.0.1") -> dict:
     return {"cluster": cluster_spec(ports, host), "task": {"type": "worker", "index": index}}
 
 
-def _die_with_parent():  # runs in the child between fork and exec (Linux): SIGKILL when the parent dies
-    with contextlib.suppress(Exception):
+def _die_with_parent():
+    """A ``preexec_fn`` that makes a worker receive SIGKILL when its parent dies (Linux ``prctl``), or None.
+
+    libc is looked up here, in the parent: the function the child runs between fork and exec only makes the call
+    (importing in that window can deadlock a parent with many threads, such as a kernel running TensorFlow)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+        prctl = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return functools.partial(prctl, 1, signal.SIGKILL)   # PR_SET_PDEATHSIG = 1
 
 
 class Worker:
@@ -156,6 +166,7 @@ class LocalCluster:
             self.workers.append(Worker(i, port, tf_config(ports, i), log_path))
         self.started_at = time.monotonic()
         _LIVE.add(self)
+        die_with_parent = _die_with_parent()
         try:
             for w in self.workers:
                 env = {**os.environ, **self.extra_env, "TF_CONFIG": json.dumps(w.config), "PYTHONUNBUFFERED": "1"}
@@ -163,7 +174,7 @@ class LocalCluster:
                     w.process = subprocess.Popen(
                         [self.python, str(self.script), *self.args], cwd=self.cwd, env=env, stdin=subprocess.DEVNULL,
                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
+                        preexec_fn=die_with_parent)
         except BaseException:
             self.stop()
             raise
@@ -198,9 +209,7 @@ class LocalCluster:
         self._require_started()
         while any(w.alive for w in self.workers) and self.remaining() > 0:
             time.sleep(0.2)
-        if any(w.alive for w in self.workers):
-            self.timed_out = True
-            self.stop()
+        self._on_timeout()                       # still running: the time limit is reached
         codes = [w.process.wait() for w in self.workers]
         if check:
             if self.timed_out:

@@ -20,8 +20,8 @@ from pathlib import Path
 from . import assets
 from .files import atomic_write
 
-__all__ = ["start", "Run", "PROFILES", "choose_profile", "detect_device", "results_dir", "make_strategy",
-           "strategy_name"]
+__all__ = ["start", "Run", "PROFILES", "choose_profile", "detect_device", "describe_device", "results_dir",
+           "make_strategy", "strategy_name"]
 
 PROFILES = ("quick", "full")
 
@@ -51,6 +51,13 @@ def _cpu_name() -> str:
             if line.startswith("model name"):
                 return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
+
+
+def describe_device(device: dict) -> str:
+    """``device`` (from :func:`detect_device`) in a few words: ``CPU, 2 cores`` or ``1 × GPU (name)``."""
+    if device["kind"] == "GPU":
+        return f"{device['count']} × GPU ({device['name']})"
+    return f"CPU, {device['count']} cores"
 
 
 def strategy_name(device: dict) -> str:
@@ -166,8 +173,7 @@ class Run:
 
     # ---------------------------------------------------------------- reporting
     def describe_device(self) -> str:
-        d = self.device
-        return f"{d['count']} × GPU ({d['name']})" if d["kind"] == "GPU" else f"CPU, {d['count']} cores"
+        return describe_device(self.device)
 
     def banner(self) -> str:
         import keras
