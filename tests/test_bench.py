@@ -3,7 +3,6 @@ the lessons' pipelines, and a tiny run of every part writes a JSON, a markdown t
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -13,11 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from tools import bench
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("bench", ROOT / "tools" / "bench.py")
-bench = importlib.util.module_from_spec(spec)
-sys.modules["bench"] = bench          # dataclasses look their module up there
-spec.loader.exec_module(bench)
 
 
 def _code(lesson: str) -> str:

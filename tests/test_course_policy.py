@@ -1,7 +1,5 @@
 """Course-wide policies: notebook outputs (nbval references), lesson anatomy, book table of contents, sources."""
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import nbformat
@@ -9,14 +7,11 @@ import pytest
 import yaml
 
 from tlcourse import assets
+from tools import nbrefs
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))   # lessons; notebooks/_template.ipynb is not one
 TEMPLATE = ROOT / "notebooks" / "_template.ipynb"
-
-spec = importlib.util.spec_from_file_location("nbrefs", ROOT / "tools" / "nbrefs.py")
-nbrefs = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(nbrefs)
 
 
 def toc_files() -> list[str]:
@@ -95,18 +90,15 @@ def test_data_readme_names_every_asset():
 
 
 def test_data_readme_is_generated_from_the_registry():
-    spec = importlib.util.spec_from_file_location("data_readme", ROOT / "tools" / "data_readme.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    assert (ROOT / "data" / "README.md").read_text() == mod.render(), "run: python tools/data_readme.py"
+    from tools import data_readme      # imports tlcourse
+
+    assert (ROOT / "data" / "README.md").read_text() == data_readme.render(), "run: python tools/data_readme.py"
 
 
 def test_each_lesson_states_its_measured_run_time():
     """The "Run time, measured:" line under each lesson's title is the one tools/bench.py writes from the
     measurements in book/bench/ (make bench, make test-full)."""
-    spec = importlib.util.spec_from_file_location("bench_tool", ROOT / "tools" / "bench.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["bench_tool"] = mod
-    spec.loader.exec_module(mod)
-    stale = mod.stamp_lessons(ROOT / "book" / "bench", check=True)
+    from tools import bench
+
+    stale = bench.stamp_lessons(ROOT / "book" / "bench", check=True)
     assert not stale, f"run-time lines not current in {stale}: run python tools/bench.py --stamp-lessons"

@@ -25,21 +25,15 @@ def _idx(arr: np.ndarray) -> bytes:
     return gzip.compress(header + arr.astype(np.uint8).tobytes())
 
 
-@pytest.fixture
-def offline(offline_mirror):
-    """Offline, with a private (initially empty) mirror; the Keras cache is untouched."""
-    return offline_mirror
-
-
 def test_parse_mapping():
     assert "".join(datasets.parse_mapping(MAPPING)) == EMNIST_BALANCED
     with pytest.raises(ValueError, match="without gaps"):
         datasets.parse_mapping("0 48\n2 50\n")
 
 
-def test_emnist_offline_standin_uses_the_mapping(offline, capsys):
-    (offline / "emnist").mkdir()
-    (offline / "emnist" / "emnist-balanced-mapping.txt").write_text(MAPPING, newline="")
+def test_emnist_offline_standin_uses_the_mapping(offline_mirror, capsys):
+    (offline_mirror / "emnist").mkdir()
+    (offline_mirror / "emnist" / "emnist-balanced-mapping.txt").write_text(MAPPING, newline="")
     run = _run()
     (x, y), (xt, yt), classes = datasets.load_emnist(run, n_train=94, n_test=47)
     assert "".join(classes) == EMNIST_BALANCED
@@ -51,7 +45,7 @@ def test_emnist_offline_standin_uses_the_mapping(offline, capsys):
     assert len(y) == 100 and set(np.bincount(y, minlength=47).tolist()) == {2, 3}
 
 
-def test_emnist_real_path_reads_the_nist_zip_with_the_emnist_package(offline, monkeypatch):
+def test_emnist_real_path_reads_the_nist_zip_with_the_emnist_package(offline_mirror, monkeypatch):
     """A small archive in NIST's layout, read by the real `emnist` package: images come out upright."""
     monkeypatch.setitem(assets.ASSETS, "emnist.zip",
                         dataclasses.replace(assets.get("emnist.zip"), size=None, md5=None))
@@ -92,7 +86,7 @@ def _write_fashion(folder: Path, n_train=40, n_test=20):
         (folder / name).write_bytes(_idx(np.asarray(arr)))
 
 
-def test_fashion_mnist_offline_from_a_debian_folder(offline, tmp_path):
+def test_fashion_mnist_offline_from_a_debian_folder(offline_mirror, tmp_path):
     import keras  # noqa: F401  (Keras's cache must not hold the files for this test)
     if all(assets.locate(assets.get(f"fashion-mnist-{p}")).exists() for p in datasets._FASHION_PARTS):
         pytest.skip("Fashion-MNIST is in Keras's cache here")
@@ -107,7 +101,7 @@ def test_fashion_mnist_offline_from_a_debian_folder(offline, tmp_path):
 
 
 @pytest.mark.skipif(not datasets.DEBIAN_FASHION_MNIST.is_dir(), reason="Debian's dataset-fashion-mnist not installed")
-def test_fashion_mnist_debian_package_holds_the_real_data(offline):
+def test_fashion_mnist_debian_package_holds_the_real_data(offline_mirror):
     run = _run()
     (x, y), (xt, yt), _ = datasets.load_fashion_mnist(run)
     if "Debian" not in run.data["fashion_mnist"]["description"]:
@@ -116,13 +110,13 @@ def test_fashion_mnist_debian_package_holds_the_real_data(offline):
     assert np.bincount(y).tolist() == [6000] * 10 and np.bincount(yt).tolist() == [1000] * 10
 
 
-def test_cifar10_offline_standin_splits_the_mirror_test_set(offline, monkeypatch):
+def test_cifar10_offline_standin_splits_the_mirror_test_set(offline_mirror, monkeypatch):
     # a small synthetic file stands for the mirror's: the registry's size and sha256 of the real one must not apply
     real = assets.ASSETS["cifar10-test-jpeg"]
     monkeypatch.setitem(assets.ASSETS, real.name, dataclasses.replace(real, size=None, sha256=None))
     rng = np.random.default_rng(2)
-    (offline / "cifar10").mkdir()
-    np.savez_compressed(offline / "cifar10" / "cifar10_test_jpeg.npz",
+    (offline_mirror / "cifar10").mkdir()
+    np.savez_compressed(offline_mirror / "cifar10" / "cifar10_test_jpeg.npz",
                         x_test=rng.integers(0, 255, (100, 32, 32, 3), dtype=np.uint8),
                         y_test=np.repeat(np.arange(10, dtype=np.uint8), 10),
                         class_names=np.array(datasets.CIFAR10_CLASSES))
@@ -178,7 +172,7 @@ def test_mnist_standin_is_the_real_test_set(course_env, shared_mirror, monkeypat
 
 @pytest.mark.parametrize("loader", [datasets.load_mnist, datasets.load_emnist, datasets.load_fashion_mnist,
                                     datasets.load_cifar10, datasets.load_cats_vs_dogs], ids=lambda f: f.__name__)
-def test_loaders_reject_bad_subset_sizes_and_seeds_before_any_work(loader, offline):
+def test_loaders_reject_bad_subset_sizes_and_seeds_before_any_work(loader, offline_mirror):
     for bad in (0, -1, 2.5, "100", True):
         with pytest.raises(ValueError, match=r"n_train=.*positive number of examples"):
             loader(_run(), n_train=bad)
@@ -204,11 +198,11 @@ def _cats_zip(folder: Path, per_class=(6, 4)) -> Path:
     return out
 
 
-def test_cats_vs_dogs_folders_and_balanced_subsets(offline, monkeypatch):
+def test_cats_vs_dogs_folders_and_balanced_subsets(offline_mirror, monkeypatch):
     # the registry entry, kept in the course cache of this test (a private folder) instead of Keras's cache
     monkeypatch.setitem(assets.ASSETS, "cats_and_dogs_filtered.zip",
                         dataclasses.replace(assets.get("cats_and_dogs_filtered.zip"), size=None, cache="course"))
-    _cats_zip(offline)
+    _cats_zip(offline_mirror)
     run = _run()
     train, test, classes = datasets.load_cats_vs_dogs(run)
     assert classes == ["cats", "dogs"] and train.name == "train" and test.name == "validation"

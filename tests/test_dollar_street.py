@@ -19,12 +19,6 @@ def _run():
     return tlcourse.Run("unit_dollar_street", "quick", {}, 0, {"kind": "CPU", "count": 1, "name": "test"})
 
 
-@pytest.fixture
-def private_mirror(offline_mirror):
-    """Offline, with an empty private mirror and an empty course cache."""
-    return offline_mirror
-
-
 def _write_dollar_street(mirror, n_train=40, n_test=20, seed=0, override=None):
     """Small files in the Zenodo layout: int32 images (n, 64, 64, 3) with values 0-255, int64 labels 0-9."""
     rng = np.random.default_rng(seed)
@@ -49,8 +43,8 @@ def test_registry_has_the_four_zenodo_files():
         assert asset.licence == "CC BY 4.0" and asset.filename.endswith(f"{split}_{part}.npy")
 
 
-def test_real_files_are_read_checked_and_converted(private_mirror):
-    arrays = _write_dollar_street(private_mirror)
+def test_real_files_are_read_checked_and_converted(offline_mirror):
+    arrays = _write_dollar_street(offline_mirror)
     run = _run()
     (x, y), (xt, yt), classes = datasets.load_dollar_street(run)
     assert classes == datasets.DOLLAR_STREET_CLASSES and len(classes) == 10
@@ -63,18 +57,18 @@ def test_real_files_are_read_checked_and_converted(private_mirror):
     assert assets.locate(assets.get("dollar-street-train-images")).is_file()
 
 
-def test_real_files_subsets_are_class_balanced_and_seeded(private_mirror):
-    _write_dollar_street(private_mirror)
+def test_real_files_subsets_are_class_balanced_and_seeded(offline_mirror):
+    _write_dollar_street(offline_mirror)
     (x, y), (xt, yt), _ = datasets.load_dollar_street(_run(), n_train=20, n_test=10, seed=3)
     assert np.bincount(y, minlength=10).tolist() == [2] * 10 and np.bincount(yt, minlength=10).tolist() == [1] * 10
     (x2, y2), _, _ = datasets.load_dollar_street(_run(), n_train=20, n_test=10, seed=3)
     np.testing.assert_array_equal(x, x2)
 
 
-def test_pickled_npy_is_refused(private_mirror):
+def test_pickled_npy_is_refused(offline_mirror):
     labels = np.empty(40, dtype=object)
     labels[:] = [str(i % 10) for i in range(40)]
-    _write_dollar_street(private_mirror, override={("train", "labels"): labels})
+    _write_dollar_street(offline_mirror, override={("train", "labels"): labels})
     with pytest.raises(ValueError, match="Python objects"):
         datasets.load_dollar_street(_run())
 
@@ -86,8 +80,8 @@ def test_pickled_npy_is_refused(private_mirror):
     ({("test", "labels"): np.arange(19) % 10}, "do not belong together"),
     ({("train", "images"): np.zeros((40, 64, 64, 3), np.float32)}, "integer pixels"),
 ])
-def test_damaged_files_are_named(private_mirror, override, message):
-    _write_dollar_street(private_mirror, override=override)
+def test_damaged_files_are_named(offline_mirror, override, message):
+    _write_dollar_street(offline_mirror, override=override)
     with pytest.raises(ValueError, match=message):
         datasets.load_dollar_street(_run())
 

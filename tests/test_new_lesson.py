@@ -1,7 +1,6 @@
 """`make new-lesson` (tools/new_lesson.py): a lesson created from notebooks/_template.ipynb is listed in the book
 and the README, passes the notebook policy once its references are saved, and executes (real kernel, real Keras)."""
 
-import importlib.util
 import shutil
 import subprocess
 import sys
@@ -10,18 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tools import nbrefs, new_lesson
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-new_lesson = _load("new_lesson", ROOT / "tools" / "new_lesson.py")
-nbrefs = _load("nbrefs", ROOT / "tools" / "nbrefs.py")
 
 
 @pytest.fixture

@@ -102,34 +102,3 @@ def test_results_json(course_env, monkeypatch):
     assert saved["keras"] == "3.15.1" and saved["offline"] is True
 
 
-def test_strategy_follows_the_devices_and_the_banner_names_it(course_env, capsys):
-    import tensorflow as tf
-
-    run = tlcourse.start("unit_lesson", PROFILES)
-    expected = runtime.strategy_name(runtime.detect_device())
-    assert expected in capsys.readouterr().out
-    if runtime.detect_device()["kind"] != "GPU" or runtime.detect_device()["count"] < 2:
-        assert run.strategy is tf.distribute.get_strategy() and run.strategy.num_replicas_in_sync == 1
-    else:
-        assert run.strategy.num_replicas_in_sync == runtime.detect_device()["count"]
-    assert runtime.strategy_name({"kind": "GPU", "count": 4, "name": "x"}) == "MirroredStrategy (4 replicas)"
-    assert runtime.strategy_name({"kind": "GPU", "count": 1, "name": "x"}) == "default strategy (1 replica)"
-
-
-def test_make_strategy_mirrors_over_several_devices():
-    """Two logical CPU devices stand in for two GPUs; a fresh process, because devices are fixed once set up."""
-    import subprocess
-    import sys
-
-    code = (
-        "import tensorflow as tf\n"
-        "cpu = tf.config.list_physical_devices('CPU')[0]\n"
-        "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)\n"
-        "from tlcourse import runtime\n"
-        "s = runtime.make_strategy(['/cpu:0', '/cpu:1'])\n"
-        "print(type(s).__name__, s.num_replicas_in_sync)\n"
-        "print(type(runtime.make_strategy(['/cpu:0'])).__name__)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split("\n")[:2] == ["MirroredStrategy 2", "_DefaultDistributionStrategy"]

@@ -20,8 +20,7 @@ from pathlib import Path
 from . import assets
 from .files import atomic_write
 
-__all__ = ["start", "Run", "PROFILES", "choose_profile", "detect_device", "describe_device", "results_dir",
-           "make_strategy", "strategy_name"]
+__all__ = ["start", "Run", "PROFILES", "choose_profile", "detect_device", "describe_device", "results_dir"]
 
 PROFILES = ("quick", "full")
 
@@ -58,26 +57,6 @@ def describe_device(device: dict) -> str:
     if device["kind"] == "GPU":
         return f"{device['count']} × GPU ({device['name']})"
     return f"CPU, {device['count']} cores"
-
-
-def strategy_name(device: dict) -> str:
-    """What :func:`make_strategy` will choose for ``device`` (for the banner; creates nothing)."""
-    if device["kind"] == "GPU" and device["count"] > 1:
-        return f"MirroredStrategy ({device['count']} replicas)"
-    return "default strategy (1 replica)"
-
-
-def make_strategy(devices: list[str] | None = None):
-    """``tf.distribute.MirroredStrategy`` over ``devices`` when there are several, else the default strategy.
-
-    ``devices=None`` means every visible GPU. Build and compile a model inside ``strategy.scope()``."""
-    import tensorflow as tf
-
-    if devices is None:
-        devices = [d.name for d in tf.config.list_logical_devices("GPU")]
-    if len(devices) > 1:
-        return tf.distribute.MirroredStrategy(devices)
-    return tf.distribute.get_strategy()
 
 
 def choose_profile(device_kind: str) -> str:
@@ -119,7 +98,6 @@ class Run:
         self.params = Params(params)
         self.offline = assets.is_offline()
         self.mirror = assets.mirror_dir()
-        self._strategy = None
         self.standins: list[dict] = []
         self.data: dict[str, dict] = {}
         self.weights: dict[str, dict] = {}
@@ -128,14 +106,6 @@ class Run:
         self._t0 = time.perf_counter()
 
     # ---------------------------------------------------------------- provenance
-    @property
-    def strategy(self):
-        """A ``MirroredStrategy`` over every GPU when several are visible, else the default strategy (one
-        replica). Created on first use, so that a lesson may still configure its devices after ``start``."""
-        if self._strategy is None:
-            self._strategy = make_strategy()
-        return self._strategy
-
     def standin(self, what: str, replaces: str, reason: str) -> None:
         """Announce and record a stand-in (only ever used offline, where the real asset is missing)."""
         if not self.offline:
@@ -184,7 +154,7 @@ class Run:
         else:
             net = f"online, mirror {self.mirror}" if self.mirror else "online"
         return (f"tlcourse · {self.lesson} · TensorFlow {tf.__version__} · Keras {keras.__version__} · "
-                f"{self.describe_device()} · {strategy_name(self.device)} · profile {self.profile} · "
+                f"{self.describe_device()} · profile {self.profile} · "
                 f"seed {self.seed} · {net}")
 
     def as_dict(self) -> dict:
@@ -193,7 +163,7 @@ class Run:
 
         return {
             "lesson": self.lesson, "profile": self.profile, "params": dict(self.params), "seed": self.seed,
-            "device": self.device, "strategy": strategy_name(self.device), "tensorflow": tf.__version__,
+            "device": self.device, "tensorflow": tf.__version__,
             "keras": keras.__version__,
             "offline": self.offline, "mirror": str(self.mirror) if self.mirror else None,
             "data": self.data, "weights": self.weights, "standins": self.standins,
