@@ -65,6 +65,7 @@ test: check  ## check, unit tests, every lesson through nbval, strict book build
 # The full profile: the lessons' real experiments (all the data, all the epochs). Hours on a 2-core CPU, minutes on
 # a GPU. Results go to _build/results-full (the book's quick results stay); the time report to book/bench/.
 # Offline by default, like make test: stand-ins replace missing files, and the report says which lessons used them.
+# LESSONS=notebooks/NN_name.ipynb re-times one lesson: its row of the report is replaced, the others are kept.
 test-full: $(STAMP)  ## every lesson through nbval in the FULL profile (a GPU, or a long CPU run), with a time report
 	TLCOURSE_PROFILE=full TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1) TLCOURSE_RESULTS_DIR=$(CURDIR)/_build/results-full \
 	  TLCOURSE_TIMINGS=book/bench/full_profile $(BIN)/python -m pytest $(LESSONS) $(PYTEST_NB) -v; \

@@ -99,6 +99,8 @@ def test_a_tiny_bench_of_every_part_writes_json_table_and_chart(tmp_path):
     knobs = data["knobs"]
     assert {(r["intra_op"], r["inter_op"]) for r in knobs["threads"]} == {(1, 1), (0, 0)}
     assert [r["jit_compile"] for r in knobs["xla"]] == [False, True]
+    assert [len(r["rates"]) for r in knobs["autotune"]] == [3] * 5
+    assert all(0 <= r["slow_passes"] <= 3 and r["min_images_per_s"] > 0 for r in knobs["autotune"])
     text = (tmp_path / "bench.md").read_text()
     for heading in ("Each lesson", "input pipeline vs the model alone", "Feature caching", "Threads, batch size"):
         assert heading in text

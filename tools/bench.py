@@ -12,7 +12,8 @@ throughput  each backbone at its lesson's resolution: images per second through 
 caching     per backbone: an epoch of a head on cached features vs an epoch that runs the frozen base, and the
             one-off feature extraction, as ratios.
 knobs       one backbone (lesson 5's MobileNetV2 at 160×160): intra/inter-op threads (each in a fresh process),
-            batch size, and XLA (``jit_compile``) for inference and for a training step.
+            batch size, XLA (``jit_compile``) for inference and for a training step, and tf.data's autotuning
+            (on, the default, or off) over many passes: how often a pass runs at half speed.
 
 Writes ``bench.json`` (every number), ``bench.md`` (the tables the book's results page includes) and ``bench.png``
 (a chart) to ``--out``. Backbones carry random weights here: the arithmetic, and so the speed, is the same as with
@@ -54,12 +55,13 @@ class Settings:
     matmul_sizes: tuple = (1024, 2048, 4096)
     batch_sizes: tuple = (1, 8, 32, 64)
     threads: tuple = ((1, 1), (1, 2), (2, 1), (2, 2), (0, 0))   # (intra, inter); 0 = TensorFlow's choice
+    autotune_passes: int = 20  # passes per way of feeding in the autotuning comparison
     backbones: tuple = ("ResNet50", "DenseNet121", "MobileNetV2", "EfficientNetB0", "MobileNet_025", "ResNet50_map")
     lessons: tuple = ()       # empty: every notebooks/[0-9]*.ipynb
 
 
 SMOKE = dict(batch=8, batches=2, repeats=2, cache_images=32, matmul_sizes=(256,), batch_sizes=(1, 8),
-             threads=((1, 1), (0, 0)), backbones=("MobileNet_025",))
+             threads=((1, 1), (0, 0)), backbones=("MobileNet_025",), autotune_passes=3)
 
 
 @dataclass
@@ -422,9 +424,54 @@ def part_knobs(s: Settings, run) -> dict:
         xla.append({"jit_compile": jit, "images_per_s_inference": round(infer, 1),
                     "images_per_s_training": round(train, 1)})
         log("  ", xla[-1])
-    return {"backbone": bb.label, "threads": threads, "batch_sizes": batch_rows, "xla": xla,
+    log("knobs: tf.data autotuning")
+    autotune = autotuning(model, bb, run, s)
+    return {"backbone": bb.label, "threads": threads, "batch_sizes": batch_rows, "xla": xla, "autotune": autotune,
             "keras_jit_compile_auto_on_cpu": "off (keras/src/trainers/trainer.py, _resolve_auto_jit_compile: "
                                              "'Disable XLA on CPU-only machines')"}
+
+
+def autotuning(model, bb: Backbone, run, s: Settings) -> list[dict]:
+    """Images per second of every pass (not a median) of ``model`` fed five ways, in turns: the lesson's pipeline
+    with tf.data's autotuning on (the default) and off, the same batches as tensors in memory, and Keras's
+    ``predict`` on NumPy arrays (Keras builds its own tf.data pipeline, autotuned) and on a ``tf.data.Dataset``
+    with autotuning off. A pass slower than ``SLOW`` × the in-memory median counts as slow."""
+    import numpy as np
+    import tensorflow as tf
+
+    n = s.batch * s.batches
+    ds, shape = pipeline(bb, run, s, n)
+    off = tf.data.Options()
+    off.autotune.enabled = False
+    images = np.concatenate([x.numpy() for x, _ in ds])
+    forward = tf.function(lambda x: model(x, training=False))
+    ways = {
+        "lesson's pipeline, autotuning on (default)": functools.partial(run_batches, forward, ds),
+        "lesson's pipeline, autotuning off": functools.partial(run_batches, forward, ds.with_options(off)),
+        "tensors in memory (no tf.data)": functools.partial(run_batches, forward, [tf.identity(x) for x, _ in ds]),
+        "predict(NumPy arrays)": functools.partial(model.predict, images, batch_size=s.batch, verbose=0),
+        "predict(tf.data.Dataset, autotuning off)": functools.partial(
+            model.predict, tf.data.Dataset.from_tensor_slices(images).batch(s.batch).with_options(off), verbose=0),
+    }
+    for way in ways.values():                     # warm: traces, fills the cache
+        way()
+    rates = {name: [] for name in ways}
+    for _ in range(s.autotune_passes):
+        for name, way in ways.items():
+            t0 = time.perf_counter()
+            way()
+            rates[name].append(round(n / (time.perf_counter() - t0), 1))
+    reference = statistics.median(rates["tensors in memory (no tf.data)"])
+    rows = [{"way": name, "passes": len(r), "median_images_per_s": round(statistics.median(r), 1),
+             "min_images_per_s": min(r), "slow_passes": sum(v < SLOW * reference for v in r), "rates": r}
+            for name, r in rates.items()]
+    for row in rows:
+        log(f"   {row['way']}: median {row['median_images_per_s']}, slowest {row['min_images_per_s']}, "
+            f"{row['slow_passes']} of {row['passes']} passes slow")
+    return rows
+
+
+SLOW = 0.7   # a pass below 70% of the in-memory median is "slow" (the slow passes seen here run at about 50%)
 
 
 def part_lessons(s: Settings) -> list[dict]:
@@ -524,7 +571,7 @@ def markdown(data: dict) -> str:
         out.append("")
     if "knobs" in data:
         k = data["knobs"]
-        out += [f"### Threads, batch size and XLA ({k['backbone']}, lesson 5's backbone)", "",
+        out += [f"### Threads, batch size, XLA and tf.data autotuning ({k['backbone']}, lesson 5's backbone)", "",
                 "| intra-op threads | inter-op threads | model alone, img/s | through the pipeline, img/s |",
                 "|---:|---:|---:|---:|"]
         for r in k["threads"]:
@@ -538,6 +585,13 @@ def markdown(data: dict) -> str:
                 for r in k["xla"]]
         auto = k["keras_jit_compile_auto_on_cpu"]
         out += ["", f"Keras's default `jit_compile=\"auto\"` on a CPU-only machine: {auto}.", ""]
+        if k.get("autotune"):
+            out += [f"tf.data's autotuning, {k['autotune'][0]['passes']} passes of {data['settings']['batches']} "
+                    f"batches each way, in turns (slow: below {SLOW:.0%} of the in-memory median):", "",
+                    "| fed by | median img/s | slowest pass, img/s | slow passes |", "|---|---:|---:|---:|"]
+            out += [f"| {r['way']} | {r['median_images_per_s']:.1f} | {r['min_images_per_s']:.1f} | "
+                    f"{r['slow_passes']} of {r['passes']} |" for r in k["autotune"]]
+            out.append("")
     return "\n".join(out) + "\n"
 
 
@@ -614,7 +668,7 @@ def run_time_line(lesson: str, bench_data: dict | None, full: dict | None) -> st
         where = describe_device(full["device_info"])
         standin = ", offline stand-ins" if full.get("offline") and any(
             not d["real"] for d in whole.get("data", [])) else ""
-        parts.append(f"full profile {minutes(whole['seconds'])} ({where}{standin}, {full['date']})")
+        parts.append(f"full profile {minutes(whole['seconds'])} ({where}{standin}, {whole.get('date', full['date'])})")
     if not parts:
         return f"{RUN_TIME} not yet (`make bench`, `make test-full`)"
     if not on_gpu:

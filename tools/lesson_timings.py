@@ -5,6 +5,9 @@ cell to the end of its last (kernel start-up included), so it is what a student 
 
     TLCOURSE_TIMINGS=book/bench/full_profile   # write full_profile.json and full_profile.md there (default: none)
 
+A run of some of the lessons (``make test-full LESSONS=notebooks/04_densenet121_dollar_street.ipynb``) updates
+their rows of an existing report for the same profile and machine; each row keeps the date it was measured.
+
 Each lesson's row also names the data it used (from the results JSON it wrote): stand-in data may be smaller than
 the real data set, and the time with it.
 """
@@ -62,6 +65,21 @@ def report() -> dict:
             "total_seconds": round(sum(v["seconds"] for v in lessons.values()), 1)}
 
 
+def merge(old: dict | None, new: dict) -> dict:
+    """``new`` with the rows of ``old`` for the lessons ``new`` did not run, when both are of the same profile,
+    machine and network setting (else ``new`` alone). Every row carries the date it was measured."""
+    for entry in new["lessons"].values():
+        entry.setdefault("date", new["date"])
+    same = old is not None and all(old.get(k) == new.get(k) for k in ("profile", "offline", "device_info"))
+    if same:
+        kept = {name: {**entry, "date": entry.get("date", old["date"])} for name, entry in old["lessons"].items()
+                if name not in new["lessons"]}
+        new["lessons"] = dict(sorted({**kept, **new["lessons"]}.items()))
+        new["total_seconds"] = round(sum(v["seconds"] for v in new["lessons"].values()), 1)
+        new["date"] = max(v["date"] for v in new["lessons"].values())
+    return new
+
+
 def add_data(data: dict, results: Path) -> dict:
     """Add to each lesson the data it used (real, or an announced stand-in, and how many images), from the results
     JSON the lesson wrote: a time means little without the size of the data behind it."""
@@ -75,15 +93,17 @@ def add_data(data: dict, results: Path) -> dict:
 
 
 def markdown(data: dict) -> str:
-    rows = [f"Measured {data['date']} on {data.get('device', '?')}, profile **{data['profile']}**"
+    dates = sorted({v.get("date", data["date"]) for v in data["lessons"].values()})
+    when = dates[0] if len(dates) == 1 else f"from {dates[0]} to {dates[-1]} (each lesson's date in its row)"
+    rows = [f"Measured {when} on {data.get('device', '?')}, profile **{data['profile']}**"
             + (", offline: announced stand-ins where the real files are missing" if data["offline"] else "") + ".",
-            "", "| lesson | wall time | cells | failed | data used |", "|---|---:|---:|---:|---|"]
+            "", "| lesson | wall time | cells | failed | data used | measured |", "|---|---:|---:|---:|---|---|"]
     for name, v in data["lessons"].items():
         used = "; ".join(("" if d["real"] else "**stand-in**: ") + d["description"].removeprefix("stand-in: ")
                          for d in v.get("data", [])) or "?"
         rows.append(f"| {name} | {v['seconds'] / 60:.1f} min ({v['seconds']:.0f} s) | {v['cells']} | {v['failed']} "
-                    f"| {used} |")
-    rows.append(f"| **all lessons** | **{data['total_seconds'] / 60:.1f} min** | | | |")
+                    f"| {used} | {v.get('date', data['date'])} |")
+    rows.append(f"| **all lessons** | **{data['total_seconds'] / 60:.1f} min** | | | | |")
     return "\n".join(rows) + "\n"
 
 
@@ -102,7 +122,8 @@ def pytest_terminal_summary(terminalreporter):
         from tlcourse.runtime import results_dir
 
         add_data(data, results_dir())
-        write(Path(target), data)
+        previous = Path(target).with_suffix(".json")
+        write(Path(target), merge(json.loads(previous.read_text()) if previous.exists() else None, data))
         terminalreporter.write_line(f"time report: {target}.json and {target}.md")
 
 
