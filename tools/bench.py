@@ -125,16 +125,16 @@ def median_rate(fn, n_images: int, repeats: int) -> tuple[float, list[float]]:
     return statistics.median(rates), [round(r, 2) for r in rates]
 
 
-def paired_rates(fn_a, fn_b, n_images: int, repeats: int):
-    """Like :func:`median_rate` for two functions, timed in turns (a, b, a, b, ...) so that a slow spell of the
-    machine hits both alike."""
-    rates = ([], [])
+def rates_in_turns(fns, n_images: int, repeats: int):
+    """Like :func:`median_rate` for several functions, timed in turns (a, b, a, b, ...) so that a slow spell of the
+    machine hits them alike: a ``(median, every rate)`` pair per function."""
+    rates = [[] for _ in fns]
     for _ in range(repeats):
-        for fn, out in zip((fn_a, fn_b), rates, strict=True):
+        for fn, out in zip(fns, rates, strict=True):
             t0 = time.perf_counter()
             fn()
             out.append(n_images / (time.perf_counter() - t0))
-    return tuple((statistics.median(r), [round(v, 2) for v in r]) for r in rates)
+    return [(statistics.median(r), [round(v, 2) for v in r]) for r in rates]
 
 
 def run_batches(forward, batches) -> None:
@@ -267,8 +267,8 @@ def against_model_alone(model, ds, shape, s: Settings) -> dict:
     run_batches(forward, ds)                                           # first pass: decodes, fills caches
     first = n / (time.perf_counter() - t0)
     in_memory = [tf.identity(images) for images, _ in ds]              # the same images, as tensors in memory
-    (alone, alone_all), (piped, piped_all) = paired_rates(
-        functools.partial(run_batches, forward, in_memory), functools.partial(run_batches, forward, ds),
+    (alone, alone_all), (piped, piped_all) = rates_in_turns(
+        [functools.partial(run_batches, forward, in_memory), functools.partial(run_batches, forward, ds)],
         n, s.repeats)
     return {"first": first, "alone": alone, "alone_all": alone_all, "piped": piped, "piped_all": piped_all}
 
@@ -431,6 +431,9 @@ def part_knobs(s: Settings, run) -> dict:
                                              "'Disable XLA on CPU-only machines')"}
 
 
+SLOW = 0.7   # a pass below 70% of the in-memory median is "slow" (the slow passes seen here run at about 50%)
+
+
 def autotuning(model, bb: Backbone, run, s: Settings) -> list[dict]:
     """Images per second of every pass (not a median) of ``model`` fed five ways, in turns: the lesson's pipeline
     with tf.data's autotuning on (the default) and off, the same batches as tensors in memory, and Keras's
@@ -455,23 +458,14 @@ def autotuning(model, bb: Backbone, run, s: Settings) -> list[dict]:
     }
     for way in ways.values():                     # warm: traces, fills the cache
         way()
-    rates = {name: [] for name in ways}
-    for _ in range(s.autotune_passes):
-        for name, way in ways.items():
-            t0 = time.perf_counter()
-            way()
-            rates[name].append(round(n / (time.perf_counter() - t0), 1))
-    reference = statistics.median(rates["tensors in memory (no tf.data)"])
-    rows = [{"way": name, "passes": len(r), "median_images_per_s": round(statistics.median(r), 1),
-             "min_images_per_s": min(r), "slow_passes": sum(v < SLOW * reference for v in r), "rates": r}
-            for name, r in rates.items()]
+    timed = dict(zip(ways, rates_in_turns(list(ways.values()), n, s.autotune_passes), strict=True))
+    reference = timed["tensors in memory (no tf.data)"][0]
+    rows = [{"way": name, "passes": len(r), "median_images_per_s": round(median, 1), "min_images_per_s": min(r),
+             "slow_passes": sum(v < SLOW * reference for v in r), "rates": r} for name, (median, r) in timed.items()]
     for row in rows:
         log(f"   {row['way']}: median {row['median_images_per_s']}, slowest {row['min_images_per_s']}, "
             f"{row['slow_passes']} of {row['passes']} passes slow")
     return rows
-
-
-SLOW = 0.7   # a pass below 70% of the in-memory median is "slow" (the slow passes seen here run at about 50%)
 
 
 def part_lessons(s: Settings) -> list[dict]:
