@@ -93,7 +93,7 @@ notebooks: $(STAMP)  ## every lesson through nbval only
 lab: $(STAMP)  ## open the lessons in JupyterLab
 	$(BIN)/jupyter lab notebooks/
 
-refresh-refs: $(STAMP)  ## re-execute every lesson (quick) and keep only the # NBVAL_CHECK_OUTPUT outputs
+refresh-refs: $(STAMP)  ## re-execute every lesson (quick) and keep only the outputs of cells tagged nbval-check-output
 	$(TEST_ENV) $(BIN)/python tools/nbrefs.py refresh $(LESSONS)
 
 new-lesson: $(STAMP)  ## NAME=08_topic [TITLE="..."]: a new lesson from notebooks/_template.ipynb, added to _toc.yml and README

@@ -50,10 +50,11 @@ def anatomy_problems(nb) -> list[str]:
     setup = next((c for c in code if "tlcourse.start(" in c), "")
     if not ("PROFILES" in setup and '"quick"' in setup and '"full"' in setup):
         out.append("the set-up cell (tlcourse.start) must show the knobs per profile in PROFILES")
-    if not any("run.save()" in c for c in code):
-        out.append("the lesson must write its results JSON (run.save())")
-    if not any("NBVAL_CHECK_OUTPUT" in c for c in code):
-        out.append("at least one nbval reference cell (# NBVAL_CHECK_OUTPUT)")
+    if not any(nbrefs.is_reference(c) for c in nb.cells):
+        out.append(f"at least one nbval reference cell (tag {nbrefs.TAG})")
+    colab = [c for c in nb.cells if c.cell_type == "code" and "%pip install" in c.source]
+    if len(colab) != 1 or "remove-cell" not in colab[0].metadata.get("tags", []):
+        out.append("one Colab install cell (%pip install), tagged remove-cell (the book does not show it)")
     if any("allow_pickle=True" in c for c in code):
         out.append("allow_pickle=True")
     return out

@@ -102,3 +102,28 @@ def test_results_json(course_env, monkeypatch):
     assert saved["keras"] == "3.15.1" and saved["offline"] is True
 
 
+
+
+def test_notebook_saves_after_every_cell_and_times_the_cell_before(course_env):
+    """In a kernel, start() installs hooks: the results JSON exists without a save cell, and run.took() records
+    the wall time of the cell run just before it. Re-running the set-up cell replaces the hooks (one save each)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = ['import time, tlcourse\nrun = tlcourse.start("hooked", {"quick": {}, "full": {}})',
+             "time.sleep(0.4)",
+             'seconds = run.took("sleep")\nprint(round(seconds, 1))',
+             'run = tlcourse.start("hooked", {"quick": {}, "full": {}})\n'
+             'import IPython\nprint(len(IPython.get_ipython().events.callbacks["post_run_cell"]))']
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    assert nb.cells[2].outputs[0]["text"].strip() in {"0.4", "0.5"}
+    saved = json.loads((course_env / "results" / "hooked.json").read_text())   # written by the hook, no save()
+    assert saved["lesson"] == "hooked"
+    assert nb.cells[3].outputs[-1]["text"].splitlines()[-1] == "1"      # the first run's hook was replaced, not added
+
+
+def test_took_outside_a_notebook_says_what_to_do(course_env):
+    run = tlcourse.start("unit_lesson", PROFILES)
+    with pytest.raises(RuntimeError, match="run.timer"):
+        run.took("train")

@@ -1,8 +1,9 @@
 """Notebook policy for the lessons.
 
-Lessons are committed with every output cleared except the cells whose source contains
-``# NBVAL_CHECK_OUTPUT``: their outputs are the references that ``pytest --nbval-lax`` compares
-(deterministic facts only: shapes, parameter counts, class names).
+Lessons are committed with every output cleared except the cells tagged ``nbval-check-output`` (nbval's own
+cell tag): their outputs are the references that ``pytest --nbval-lax`` compares (deterministic facts only:
+shapes, parameter counts, class names). nbval's comment markers (``# NBVAL_CHECK_OUTPUT``) are not used: a
+reader of the book would see them.
 
     python tools/nbrefs.py refresh notebooks/*.ipynb   # execute, then keep only the reference outputs
     python tools/nbrefs.py strip   notebooks/*.ipynb   # keep only reference outputs, without executing
@@ -16,11 +17,12 @@ from pathlib import Path
 
 import nbformat
 
-MARK = "# NBVAL_CHECK_OUTPUT"
+TAG = "nbval-check-output"
+COMMENT_MARKERS = ("NBVAL_CHECK_OUTPUT", "NBVAL_IGNORE_OUTPUT", "NBVAL_SKIP", "NBVAL_RAISES_EXCEPTION")
 
 
 def is_reference(cell) -> bool:
-    return cell.cell_type == "code" and MARK in cell.source
+    return cell.cell_type == "code" and TAG in cell.metadata.get("tags", [])
 
 
 def strip(nb):
@@ -46,13 +48,18 @@ def problems(nb) -> list[str]:
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
+        comments = [m for m in COMMENT_MARKERS
+                     if any(line.strip().lstrip("#").strip() == m for line in cell.source.splitlines())]
+        if comments:
+            out.append(f"cell {i}: comment marker {comments[0]}: use nbval's cell tag instead "
+                       f"({comments[0].lower().replace('_', '-')})")
         if is_reference(cell):
             if not cell.outputs:
-                out.append(f"cell {i}: marked {MARK} but has no reference output (run `make refresh-refs`)")
+                out.append(f"cell {i}: tagged {TAG} but has no reference output (run `make refresh-refs`)")
             if any(o.output_type == "error" for o in cell.outputs):
                 out.append(f"cell {i}: its reference output is an error")
         elif cell.outputs:
-            out.append(f"cell {i}: unmarked cell with committed outputs (run `python tools/nbrefs.py strip`)")
+            out.append(f"cell {i}: untagged cell with committed outputs (run `python tools/nbrefs.py strip`)")
     return out
 
 

@@ -3,6 +3,10 @@
 ``run = tlcourse.start("01-save-load", PROFILES)`` seeds every random generator, finds the device,
 chooses the profile, prints one banner line and returns a :class:`Run` that records what the lesson
 measured (metrics, wall times, real or stand-in data and weights) and writes it as JSON.
+
+In a notebook the JSON is written after every cell (an IPython ``post_run_cell`` hook), so a lesson needs no
+"save" cell and a run stopped half-way still leaves what it measured; in a script, call :meth:`Run.save`.
+The same hooks time every cell: ``run.took("train")`` records the wall time of the cell run just before.
 """
 
 from __future__ import annotations
@@ -104,6 +108,8 @@ class Run:
         self.metrics: dict[str, dict] = {}
         self.timings: dict[str, float] = {}
         self._t0 = time.perf_counter()
+        self._cell_start: float | None = None
+        self._cell_seconds: list[float] = []     # wall time of each finished cell, in order (notebooks only)
 
     # ---------------------------------------------------------------- provenance
     def standin(self, what: str, replaces: str, reason: str) -> None:
@@ -141,6 +147,26 @@ class Run:
             print(f"⏱ {phase}: {self.timings[phase]:.1f} s wall time ({self.describe_device()}, "
                   f"profile {self.profile})")
 
+    def took(self, phase: str) -> float:
+        """Record the wall time of the cell that ran before this one as ``phase`` (notebooks: the hooks
+        :func:`start` installs time every cell) and return it in seconds."""
+        if len(self._cell_seconds) < 1:
+            raise RuntimeError("run.took() times the cell run before it, in a notebook started with "
+                               "tlcourse.start(); in a script use `with run.timer(...):`.")
+        self.timings[phase] = round(self._cell_seconds[-1], 3)
+        return self.timings[phase]
+
+    # ---------------------------------------------------------------- notebook hooks
+    def _pre_run_cell(self, *_):
+        self._cell_start = time.perf_counter()
+
+    def _post_run_cell(self, *_):
+        if self._cell_start is not None:
+            self._cell_seconds.append(time.perf_counter() - self._cell_start)
+            self._cell_start = None
+        with contextlib.suppress(OSError):     # best effort: a read-only results folder must not break a lesson
+            self.save(quiet=True)
+
     # ---------------------------------------------------------------- reporting
     def describe_device(self) -> str:
         return describe_device(self.device)
@@ -172,15 +198,38 @@ class Run:
             "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
 
-    def save(self) -> Path:
-        """Write the results JSON to ``results_dir()/<lesson>.json`` (atomically) and return its path."""
+    def save(self, quiet: bool = False) -> Path:
+        """Write the results JSON to ``results_dir()/<lesson>.json`` (atomically) and return its path. In a
+        notebook this happens after every cell; call it yourself in a script."""
         out = results_dir()
         out.mkdir(parents=True, exist_ok=True)
         path = out / f"{self.lesson}.json"
         with atomic_write(path, "w") as (f, _):
             json.dump(self.as_dict(), f, indent=2, default=str)
-        print(f"Results of this run written to {path}")
+        if not quiet:
+            print(f"Results of this run written to {path}")
         return path
+
+
+_hooked: list = []     # the (event, callback) pairs of the run whose hooks are installed in this kernel
+
+
+def _install_hooks(run: Run) -> None:
+    """Time every cell and save the results after each one, for ``run`` only (a re-run of the set-up cell
+    replaces the previous run's hooks). Outside IPython (a script, the bench's workers) nothing is installed."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    for event, callback in _hooked:
+        with contextlib.suppress(ValueError):
+            shell.events.unregister(event, callback)
+    _hooked[:] = [("pre_run_cell", run._pre_run_cell), ("post_run_cell", run._post_run_cell)]
+    for event, callback in _hooked:
+        shell.events.register(event, callback)
 
 
 def start(lesson: str, profiles: dict[str, dict], seed: int = 42) -> Run:
@@ -207,6 +256,7 @@ def start(lesson: str, profiles: dict[str, dict], seed: int = 42) -> Run:
     profile = choose_profile(device["kind"])
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow generators in one call
     run = Run(lesson, profile, profiles[profile], seed, device)
+    _install_hooks(run)
     print(run.banner())
     print("Parameters:", ", ".join(f"{k}={v}" for k, v in run.params.items()))
     return run
