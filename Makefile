@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Tests run offline in the quick profile unless told otherwise (e.g. make test TLCOURSE_OFFLINE=0).
 TEST_ENV := TLCOURSE_PROFILE=quick TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1)
-PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -p no:randomly -p tools.lesson_timings
+PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -p tools.lesson_timings
 LESSONS := $(wildcard notebooks/[0-9]*.ipynb)
 
 # The front door prints progress and results, not TensorFlow's C++ log lines or debugger notices.
@@ -40,7 +40,7 @@ install: $(STAMP)  ## create .venv if missing and install the pinned versions
 
 check: $(STAMP)  ## lint (ruff), notebook policy, data/README.md current: seconds
 	$(BIN)/ruff check --quiet .
-	$(BIN)/python -m pytest -q -p no:randomly tests/test_course_policy.py
+	$(BIN)/python -m pytest -q tests/test_course_policy.py
 
 preflight: $(STAMP)  ## check that every file the lessons need is at hand (cache, mirror or download)
 	@$(BIN)/python -m tlcourse preflight
@@ -59,7 +59,7 @@ book-strict: $(STAMP)  ## the book build the tests use: quick profile, offline, 
 test: check  ## check, unit tests, every lesson through nbval, strict book build (quick, offline; < 25 min)
 	$(TEST_ENV) $(BIN)/python -m pytest tests $(LESSONS) $(PYTEST_NB) --ignore=tests/test_book_browser.py -v
 	$(MAKE) --no-print-directory book-strict
-	$(TEST_ENV) $(BIN)/python -m pytest -q -p no:randomly tests/test_idempotence.py -k reload
+	$(TEST_ENV) $(BIN)/python -m pytest -q tests/test_idempotence.py -k reload
 	$(MAKE) --no-print-directory test-browser
 
 # The full profile: the lessons' real experiments (all the data, all the epochs). Hours on a 2-core CPU, minutes on
@@ -79,10 +79,10 @@ bench: $(STAMP)  ## measure this machine (about 16 min on 2 cores): lesson times
 	$(BIN)/python tools/bench.py --stamp-lessons
 
 test-browser: $(STAMP)  ## open the built book in headless Chromium: pages, images, navigation, search, axe-core
-	TLCOURSE_BROWSER=1 $(BIN)/python -m pytest tests/test_book_browser.py -p no:randomly -v
+	TLCOURSE_BROWSER=1 $(BIN)/python -m pytest tests/test_book_browser.py -v
 
 test-rerun: $(STAMP)  ## opt-in: every lesson twice in ONE kernel (as students re-run), about 2x lesson time
-	$(TEST_ENV) TLCOURSE_IDEMPOTENCE=1 $(BIN)/python -m pytest tests/test_idempotence.py -v -p no:randomly
+	$(TEST_ENV) TLCOURSE_IDEMPOTENCE=1 $(BIN)/python -m pytest tests/test_idempotence.py -v
 
 unit: $(STAMP)  ## unit tests only (no lesson executed)
 	$(TEST_ENV) $(BIN)/python -m pytest tests -q
