@@ -68,8 +68,9 @@ def shared_mirror():
 
 # --------------------------------------------------------------------------- reliability fault log
 class FaultLog:
-    """Faults injected by the reliability tests and how each ended; written to _build/results/reliability.json
-    and summarised at the end of the pytest run (the numbers the closing note of issue 6 reports)."""
+    """Faults injected by the tests (tests/test_faults_*.py, and the broken files of test_checks.py and
+    test_safe_loading.py) and how each ended; written to _build/results/reliability.json, whose totals the
+    instructor notes show (book/_ext/results_table.py), and summarised at the end of the pytest run."""
 
     def __init__(self):
         self.entries: list[dict] = []

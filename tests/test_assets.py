@@ -1,6 +1,7 @@
 """tlcourse.assets: registry, fetch order (cache → mirror → download), verification, extraction, mirrors."""
 
 import hashlib
+import io
 import zipfile
 
 import pytest
@@ -29,21 +30,19 @@ def registry(monkeypatch):
     return add
 
 
-def test_registry_entries_are_complete():
-    for a in assets.ASSETS.values():
-        assert a.name and a.filename and a.licence and a.source, a
-        assert a.url is None or a.url.startswith(("https://", "doi:10.5281/zenodo.")), f"{a.name}: use https URLs"
-        assert a.hash_from in {"publisher", "registry"}, a.name
-        if a.sha256:
-            assert len(a.sha256) == 64
-        if a.md5:
-            assert len(a.md5) == 32
-        assert a.cache in {"course", "keras/models", "keras/datasets"}
-
-
 def test_unknown_asset_names_the_known_ones():
     with pytest.raises(KeyError, match="Known assets:.*mnist.npz"):
         assets.get("mnist.zip")
+    with pytest.raises(KeyError, match="Known assets") as err:
+        assets.fetch("mnist")
+    assert "Add new files to tlcourse.assets.ASSETS" in str(err.value)
+    with pytest.raises(KeyError, match="Known assets"):
+        assets.get(3)
+
+
+def test_keras_file_available_is_only_for_keras_managed_files(course_env):
+    with pytest.raises(ValueError, match="keras_file_available|Keras-managed|fetch"):
+        assets.keras_file_available("mnist-test-images")
 
 
 def test_mirror_copy_is_verified_and_cached(course_env, registry, monkeypatch):
@@ -88,6 +87,24 @@ def test_corrupt_cache_is_replaced_from_mirror(course_env, registry, monkeypatch
         assert assets.fetch("c.bin", progress=False).read_bytes() == payload
 
 
+def test_a_known_copy_of_another_size_is_accepted(course_env, registry, monkeypatch):
+    """A registry entry's known copies (e.g. the mirror's rebuilt cats-and-dogs archive, smaller than Google's) are
+    accepted by size and sha256; a file of that size with other bytes is not."""
+    published, rebuilt = b"the publisher's archive" * 40, b"the same files, packed again" * 30
+    a = registry("k.zip", published, sha256=None,
+                 known_copies=((len(rebuilt), _sha256(rebuilt), "a rebuilt archive of the same files"),))
+    mirror = course_env / "mirror"
+    (mirror / "t").mkdir(parents=True)
+    monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror))
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    (mirror / "t" / "k.zip").write_bytes(rebuilt[:-1] + b"!")          # the rebuilt copy's size, other bytes
+    with pytest.raises(AssetError, match="failed verification.*registry says"):
+        assets.fetch("k.zip", progress=False)
+    (mirror / "t" / "k.zip").write_bytes(rebuilt)
+    path = assets.fetch("k.zip", progress=False)
+    assert path == assets.locate(a) and path.read_bytes() == rebuilt
+
+
 def test_offline_and_missing_says_what_to_do(course_env, registry, monkeypatch):
     a = registry("missing.bin", b"abc")
     monkeypatch.delenv("TLCOURSE_MIRROR", raising=False)
@@ -96,6 +113,7 @@ def test_offline_and_missing_says_what_to_do(course_env, registry, monkeypatch):
         assets.fetch("missing.bin", progress=False)
     msg = str(err.value)
     assert a.url in msg and str(assets.locate(a)) in msg and "TLCOURSE_MIRROR" in msg
+    assert "TLCOURSE_OFFLINE=1" not in msg.split("What to do")[1], "offline already: do not advise going offline"
 
 
 def test_asset_without_checksum_uses_the_mirror_sums(course_env, registry, monkeypatch):
@@ -146,8 +164,27 @@ def test_extract_zip_returns_extracted_folder(tmp_path):
     assert assets.extract(archive) == out  # idempotent
 
 
+def test_no_lock_files_are_left_behind(course_env, registry, monkeypatch):
+    payload = io.BytesIO()
+    with zipfile.ZipFile(payload, "w") as zf:
+        zf.writestr("pets/a.txt", b"meow")
+    payload = payload.getvalue()
+    registry("l.zip", payload)
+    mirror = course_env / "mirror"
+    (mirror / "t").mkdir(parents=True)
+    (mirror / "t" / "l.zip").write_bytes(payload)
+    (mirror / "SHA256SUMS").write_text(f"{_sha256(payload)}  t/l.zip\n")
+    monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror))
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    path = assets.fetch("l.zip", progress=False)
+    assets.fetch("l.zip", progress=False)
+    assets.extract(path)
+    assert sorted(p.name for p in (course_env / "data").rglob("*.lock")) == []
+
+
 def test_shared_mirror_cats_and_dogs(course_env, shared_mirror, monkeypatch, tmp_path):
-    """The real archive from the shared mirror: verified against the mirror's SHA256SUMS, 3,000 JPEGs."""
+    """The real archive from the shared mirror: the registry's known copy (68,492,311 bytes, not the 68,606,236 of
+    Google's archive), also listed in the mirror's SHA256SUMS; 3,000 JPEGs."""
     monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
     path = assets.fetch("cats_and_dogs_filtered.zip", progress=False)
     out = assets.extract(path, tmp_path / "cats_and_dogs")
@@ -174,3 +211,38 @@ def test_build_mirror_skips_mirror_only_files(course_env, registry, monkeypatch,
     assert "only-in-mirror" in capsys.readouterr().out
     with pytest.raises(AssetError, match="only-in-mirror"):  # asked for by name, its absence is an error
         assets.build_mirror(course_env / "classroom2", ["only-in-mirror"], progress=False)
+
+
+def test_download_progress_bar_is_a_widget_in_a_notebook(course_env, monkeypatch):
+    """In Jupyter, fetch()'s download shows pooch's progress bar (tqdm.auto) as a widget: ipywidgets is installed,
+    so no "IProgress not found. Please update jupyter and ipywidgets" warning and no text bar on stderr."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "0")
+    monkeypatch.delenv("TLCOURSE_MIRROR", raising=False)
+    for var in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(var, "127.0.0.1,localhost")
+    cell = """
+import functools, hashlib, http.server, os, pathlib, tempfile, threading
+from tlcourse import assets
+from tlcourse.assets import Asset
+served = pathlib.Path(tempfile.mkdtemp())
+(served / "f.bin").write_bytes(os.urandom(300_000))
+class Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(served)))
+threading.Thread(target=server.serve_forever, daemon=True).start()
+assets.ASSETS["f.bin"] = Asset("f.bin", f"http://127.0.0.1:{server.server_address[1]}/f.bin", "t/f.bin", 300_000,
+                               "test", "test", sha256=hashlib.sha256((served / "f.bin").read_bytes()).hexdigest())
+path = assets.fetch("f.bin")
+server.shutdown()
+"""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell), nbformat.v4.new_code_cell("print(path)")])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    stderr = "".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
+    assert "IProgress not found" not in stderr and "300k/300k" not in stderr, stderr
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), outputs
+    assert nb.cells[1].outputs[0]["text"].strip() == str(course_env / "data" / "t" / "f.bin")

@@ -32,10 +32,6 @@ def toc_files() -> list[str]:
     return files
 
 
-def test_there_are_lessons():
-    assert NOTEBOOKS, "no lesson notebooks found"
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_outputs_only_in_reference_cells(path):
     assert nbrefs.problems(nbformat.read(path, as_version=4)) == []

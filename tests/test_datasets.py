@@ -1,16 +1,26 @@
-"""tlcourse.datasets: every loader follows one contract (real emnist package, real Keras, real mirror files)."""
+"""tlcourse.datasets: every loader follows one contract (real emnist package, real Keras, real mirror files).
+
+Dollar Street: small real .npy files through a private mirror, refusal of pickled files, an online failure (a real
+HTTP server on 127.0.0.1) that must not turn into a stand-in, and the offline stand-in built from the shared mirror's
+CIFAR-10 photos. Food-10: the real archive path (real zip archives, real JPEG decoding by Keras), the offline
+stand-in, subsets and unreadable files.
+"""
 
 import dataclasses
 import gzip
+import http.server
 import io
+import socket
+import threading
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 import tlcourse
-from tlcourse import assets, datasets, models
+from tlcourse import assets, datasets
 
 EMNIST_BALANCED = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"
 MAPPING = "".join(f"{i} {ord(c)}\r\n" for i, c in enumerate(EMNIST_BALANCED))
@@ -131,7 +141,7 @@ def test_cifar10_offline_standin_splits_the_mirror_test_set(offline_mirror, monk
 def test_cifar10_standin_with_the_real_mirror(course_env, shared_mirror, monkeypatch):
     monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
     run = _run()
-    if models.keras_file_available("cifar-10-python.tar.gz"):
+    if assets.keras_file_available("cifar-10-python.tar.gz"):
         pytest.skip("the CIFAR-10 archive is cached here")
     (x, y), (xt, yt), classes = datasets.load_cifar10(run, n_train=4000, n_test=1000)
     assert x.shape == (4000, 32, 32, 3) and xt.shape == (1000, 32, 32, 3)
@@ -149,12 +159,15 @@ def test_read_idx_round_trip_and_truncation(tmp_path):
     path.write_bytes(gzip.compress(header + arr.tobytes()[:-5]))
     with pytest.raises(ValueError, match="truncated"):
         datasets.read_idx(path)
+    (tmp_path / "bad.idx").write_bytes(b"PK\x03\x04 not idx")
+    with pytest.raises(ValueError, match="magic"):
+        datasets.read_idx(tmp_path / "bad.idx")
 
 
 def test_mnist_standin_is_the_real_test_set(course_env, shared_mirror, monkeypatch):
     monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
     run = _run()
-    if models.keras_file_available("mnist.npz"):
+    if assets.keras_file_available("mnist.npz"):
         pytest.skip("mnist.npz is cached here, so no stand-in is used")
     (x, y), (xt, yt), classes = datasets.load_mnist(run)
     assert x.shape == (8000, 28, 28) and xt.shape == (2000, 28, 28) and x.dtype == np.uint8 and y.shape == (8000,)
@@ -180,6 +193,12 @@ def test_loaders_reject_bad_subset_sizes_and_seeds_before_any_work(loader, offli
             loader(_run(), n_test=bad)
     with pytest.raises(ValueError, match="seed=-1"):
         loader(_run(), seed=-1)
+
+
+def test_load_mnist_checks_its_arguments_before_using_the_run(course_env):
+    for bad in (0, -5, "8000", 2.5, True):
+        with pytest.raises(ValueError, match="positive number of examples"):
+            datasets.load_mnist(None, n_train=bad)
 
 
 def _cats_zip(folder: Path, per_class=(6, 4)) -> Path:
@@ -224,3 +243,267 @@ def test_cats_vs_dogs_with_the_real_mirror(course_env, shared_mirror, monkeypatc
     assert classes == ["cats", "dogs"]
     assert [len(list((train / c).glob("*.jpg"))) for c in classes] == [1000, 1000]
     assert [len(list((test / c).glob("*.jpg"))) for c in classes] == [500, 500]
+
+
+# --------------------------------------------------------------------------- Dollar Street
+
+PARTS = [(split, part) for split in ("train", "test") for part in ("images", "labels")]
+
+
+def _write_dollar_street(mirror, n_train=40, n_test=20, seed=0, override=None):
+    """Small files in the Zenodo layout: int32 images (n, 64, 64, 3) with values 0-255, int64 labels 0-9."""
+    rng = np.random.default_rng(seed)
+    arrays = {
+        ("train", "images"): rng.integers(0, 256, size=(n_train, 64, 64, 3)).astype(np.int32),
+        ("train", "labels"): np.arange(n_train) % 10,
+        ("test", "images"): rng.integers(0, 256, size=(n_test, 64, 64, 3)).astype(np.int32),
+        ("test", "labels"): np.arange(n_test) % 10,
+    }
+    arrays.update(override or {})
+    for (split, part), array in arrays.items():
+        path = mirror / assets.get(f"dollar-street-{split}-{part}").mirror_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, array, allow_pickle=isinstance(array, np.ndarray) and array.dtype == object)
+    return arrays
+
+
+def test_dollar_street_real_files_are_read_checked_and_converted(offline_mirror):
+    arrays = _write_dollar_street(offline_mirror)
+    run = _run()
+    (x, y), (xt, yt), classes = datasets.load_dollar_street(run)
+    assert classes == datasets.DOLLAR_STREET_CLASSES and len(classes) == 10
+    assert x.shape == (40, 64, 64, 3) and xt.shape == (20, 64, 64, 3)
+    assert x.dtype == np.uint8 and y.dtype == np.uint8 and y.shape == (40,)
+    np.testing.assert_array_equal(x, arrays[("train", "images")].astype(np.uint8))   # same pixels, same order
+    np.testing.assert_array_equal(yt, arrays[("test", "labels")])
+    assert run.standins == [] and run.data["dollar_street"]["real"] is True
+    # the files went through the course's cache (copied from the mirror)
+    assert assets.locate(assets.get("dollar-street-train-images")).is_file()
+
+
+def test_dollar_street_subsets_are_class_balanced_and_seeded(offline_mirror):
+    _write_dollar_street(offline_mirror)
+    (x, y), (xt, yt), _ = datasets.load_dollar_street(_run(), n_train=20, n_test=10, seed=3)
+    assert np.bincount(y, minlength=10).tolist() == [2] * 10 and np.bincount(yt, minlength=10).tolist() == [1] * 10
+    (x2, y2), _, _ = datasets.load_dollar_street(_run(), n_train=20, n_test=10, seed=3)
+    np.testing.assert_array_equal(x, x2)
+
+
+def test_dollar_street_pickled_npy_is_refused(offline_mirror):
+    labels = np.empty(40, dtype=object)
+    labels[:] = [str(i % 10) for i in range(40)]
+    _write_dollar_street(offline_mirror, override={("train", "labels"): labels})
+    with pytest.raises(ValueError, match="Python objects"):
+        datasets.load_dollar_street(_run())
+
+
+@pytest.mark.parametrize("override, message", [
+    ({("train", "images"): np.zeros((40, 32, 32, 3), np.int32)}, r"expected \(n, 64, 64, 3\)"),
+    ({("test", "images"): np.full((20, 64, 64, 3), 300, np.int32)}, "pixels 0-255"),
+    ({("train", "labels"): np.arange(40) % 12}, "class 11"),
+    ({("test", "labels"): np.arange(19) % 10}, "do not belong together"),
+    ({("train", "images"): np.zeros((40, 64, 64, 3), np.float32)}, "integer pixels"),
+])
+def test_dollar_street_damaged_files_are_named(offline_mirror, override, message):
+    _write_dollar_street(offline_mirror, override=override)
+    with pytest.raises(ValueError, match=message):
+        datasets.load_dollar_street(_run())
+
+
+class _NotFound(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.send_error(404, "Not Found")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_dollar_street_online_failure_raises_and_never_substitutes(course_env, monkeypatch):
+    """Online, a missing file is an error that says what to do: stand-ins are for TLCOURSE_OFFLINE=1 only."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.delenv("TLCOURSE_OFFLINE", raising=False)
+        monkeypatch.delenv("TLCOURSE_MIRROR", raising=False)
+        for split, part in PARTS:
+            name = f"dollar-street-{split}-{part}"
+            monkeypatch.setitem(assets.ASSETS, name, dataclasses.replace(
+                assets.get(name), url=f"http://127.0.0.1:{server.server_port}/{split}_{part}.npy"))
+        run = _run()
+        with pytest.raises(assets.AssetError, match="HTTP 404"):
+            datasets.load_dollar_street(run)
+        assert run.standins == []
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_dollar_street_offline_standin_is_real_cifar10_photos(course_env, shared_mirror, monkeypatch, capsys):
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    monkeypatch.setenv("TLCOURSE_MIRROR", str(shared_mirror))
+    run = _run()
+    (x, y), (xt, yt), classes = datasets.load_dollar_street(run)
+    assert classes == datasets.CIFAR10_CLASSES                      # its own class names, not Dollar Street's
+    assert x.shape == (878, 64, 64, 3) and xt.shape == (293, 64, 64, 3) and x.dtype == np.uint8
+    assert y.dtype == np.uint8 and y.shape == (878,) and yt.shape == (293,)
+    assert np.bincount(y, minlength=10).min() >= 87 and np.bincount(y, minlength=10).max() <= 88
+    assert np.bincount(yt, minlength=10).min() >= 29 and np.bincount(yt, minlength=10).max() <= 30
+    train_keys = {img.tobytes() for img in x}
+    assert not any(img.tobytes() in train_keys for img in xt), "train and test share a photo"
+    assert x.std() > 30, "real photos vary"
+    assert run.standins[-1]["replaces"] == "Dollar Street 10 images" and run.data["dollar_street"]["real"] is False
+    assert "STAND-IN" in capsys.readouterr().out
+    # the upscaled photo is the CIFAR-10 photo: shrinking it back gives nearly the same pixels
+    with np.load(assets.fetch("cifar10-test-jpeg"), allow_pickle=False) as npz:
+        originals = npz["x_test"]
+    small = x[0].reshape(32, 2, 32, 2, 3).mean(axis=(1, 3))
+    assert np.abs(originals.astype(float) - small).mean(axis=(1, 2, 3)).min() < 6
+    # seeded: the same call gives the same photos; a subset stays class-balanced
+    (x2, _), _, _ = datasets.load_dollar_street(_run())
+    np.testing.assert_array_equal(x, x2)
+    (xs, ys), (xts, yts), _ = datasets.load_dollar_street(_run(), n_train=100, n_test=50)
+    assert np.bincount(ys).tolist() == [10] * 10 and np.bincount(yts).tolist() == [5] * 10
+
+
+# --------------------------------------------------------------------------- Food-10 and folder_subset
+
+FOOD = ["chicken_curry", "chicken_wings", "fried_rice", "grilled_salmon", "hamburger", "ice_cream", "pizza",
+        "ramen", "steak", "sushi"]
+
+
+@pytest.fixture
+def food10_offline(offline_mirror, monkeypatch):
+    """Offline, with a private (initially empty) mirror."""
+    mirror = offline_mirror
+    # small synthetic files stand for the real ones: the registry's size and checksum of the real files must not apply
+    for name in ("food-10-percent", "cifar10-test-jpeg"):
+        real = assets.ASSETS[name]
+        monkeypatch.setitem(assets.ASSETS, name, dataclasses.replace(real, size=None, sha256=None, md5=None))
+    return mirror
+
+
+def _jpeg(seed: int, size=(40, 30)) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="JPEG")
+    return buf.getvalue()
+
+
+def _food_zip(path: Path, per_class=(3, 4), broken: str | None = None) -> Path:
+    """A small archive with the layout of 10_food_classes_10_percent.zip (a top folder, then train/ and test/)."""
+    with zipfile.ZipFile(path, "w") as zf:
+        k = 0
+        for split, n in zip(("train", "test"), per_class, strict=True):
+            for name in FOOD:
+                for _ in range(n):
+                    zf.writestr(f"10_food_classes_10_percent/{split}/{name}/{k:06d}.jpg", _jpeg(k))
+                    k += 1
+        if broken:
+            zf.writestr(f"10_food_classes_10_percent/{broken}", b"<html>not an image</html>")
+    return path
+
+
+def _fake_cifar_npz(mirror: Path, per_class: int = 325) -> None:
+    rng = np.random.default_rng(3)
+    (mirror / "cifar10").mkdir(exist_ok=True)
+    np.savez_compressed(mirror / "cifar10" / "cifar10_test_jpeg.npz",
+                        x_test=rng.integers(0, 255, (10 * per_class, 32, 32, 3), dtype=np.uint8),
+                        y_test=np.repeat(np.arange(10, dtype=np.uint8), per_class),
+                        class_names=np.array(datasets.CIFAR10_CLASSES))
+
+
+def _counts(folder: Path) -> dict:
+    return {p.name: len(list(p.glob("*.jpg"))) for p in sorted(folder.iterdir()) if p.is_dir()}
+
+
+def test_folder_subset_is_balanced_seeded_and_reused(tmp_path):
+    for name in ("a", "b", "c"):
+        (tmp_path / "src" / name).mkdir(parents=True)
+        for i in range(10):
+            (tmp_path / "src" / name / f"{i}.jpg").write_bytes(_jpeg(i))
+    (tmp_path / "src" / "a" / "notes.txt").write_text("ignored, as Keras ignores it")
+    src = tmp_path / "src"
+    assert datasets.folder_subset(src, None) == src and datasets.folder_subset(src, 30) == src
+    sub = datasets.folder_subset(src, 6, seed=0)
+    assert sub == tmp_path / "src_n6_seed0" and _counts(sub) == {"a": 2, "b": 2, "c": 2}
+    picked = sorted(p.relative_to(sub).as_posix() for p in sub.rglob("*.jpg"))
+    again = datasets.folder_subset(src, 6, seed=0)
+    assert sorted(p.relative_to(sub).as_posix() for p in again.rglob("*.jpg")) == picked
+    other = datasets.folder_subset(src, 6, seed=1)
+    assert sorted(p.relative_to(other).as_posix() for p in other.rglob("*.jpg")) != picked
+    for p in sub.rglob("*.jpg"):
+        assert p.read_bytes() == (src / p.relative_to(sub)).read_bytes()
+
+
+def test_food10_real_archive_from_the_mirror(food10_offline):
+    _food_zip(food10_offline / "10_food_classes_10_percent.zip")
+    run = _run()
+    train_dir, test_dir, classes = datasets.load_food10(run)
+    assert classes == FOOD and not run.standins and run.data["food10"]["real"] is True
+    assert _counts(train_dir) == dict.fromkeys(FOOD, 3) and _counts(test_dir) == dict.fromkeys(FOOD, 4)
+    # subsets: class balanced, seeded, drawn from the same folders
+    run = _run()
+    sub_train, sub_test, classes = datasets.load_food10(run, n_train=20, n_test=10, seed=0)
+    assert _counts(sub_train) == dict.fromkeys(FOOD, 2) and _counts(sub_test) == dict.fromkeys(FOOD, 1)
+    assert sub_train.parent == train_dir.parent and "used 20 train / 10 test" in run.data["food10"]["description"]
+    # Keras reads the folders with the class names in the same order
+    import keras
+    ds = keras.utils.image_dataset_from_directory(sub_train, label_mode="categorical", image_size=(32, 32),
+                                                  verbose=False)
+    assert ds.class_names == classes and ds.element_spec[1].shape.as_list() == [None, 10]
+
+
+def test_food10_names_an_unreadable_file_before_training(food10_offline):
+    _food_zip(food10_offline / "10_food_classes_10_percent.zip", broken="train/pizza/broken.jpg")
+    with pytest.raises(ValueError, match=r"pizza/broken\.jpg.*not a JPEG"):
+        datasets.load_food10(_run())
+
+
+def test_food10_offline_standin_from_cifar10_photos(food10_offline, capsys):
+    _fake_cifar_npz(food10_offline)
+    run = _run()
+    train_dir, test_dir, classes = datasets.load_food10(run, n_train=30, n_test=20)
+    assert classes == datasets.CIFAR10_CLASSES
+    assert _counts(train_dir) == dict.fromkeys(classes, 3) and _counts(test_dir) == dict.fromkeys(classes, 2)
+    full = train_dir.parent
+    assert _counts(full / "train") == dict.fromkeys(classes, 75)
+    assert _counts(full / "test") == dict.fromkeys(classes, 250)
+    assert full.is_relative_to(assets.cache_dir())
+    assert run.standins[-1]["replaces"] == "10_food_classes_10_percent (Food-101 photos)"
+    assert run.data["food10"]["real"] is False
+    assert "STAND-IN" in capsys.readouterr().out
+
+
+def test_food10_online_failure_is_not_replaced_by_a_standin(course_env, monkeypatch):
+    """Online, a download that fails raises the course's error: no stand-in is ever used online."""
+    monkeypatch.delenv("TLCOURSE_OFFLINE", raising=False)
+    monkeypatch.delenv("TLCOURSE_MIRROR", raising=False)
+    with socket.socket() as s:  # a port on which nothing listens
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setitem(assets.ASSETS, "food-10-percent",
+                        dataclasses.replace(assets.get("food-10-percent"), url=f"http://127.0.0.1:{port}/food.zip"))
+    run = _run()
+    with pytest.raises(assets.AssetError, match="refused the connection"):
+        datasets.load_food10(run)
+    assert not run.standins
+
+
+def test_food10_rejects_bad_subset_sizes(food10_offline):
+    with pytest.raises(ValueError, match="n_train=0"):
+        datasets.load_food10(_run(), n_train=0)
+    with pytest.raises(ValueError, match="n_test"):
+        datasets.load_food10(_run(), n_test=2.5)
+
+
+def test_food10_standin_with_the_real_mirror(course_env, shared_mirror, monkeypatch):
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    run = _run()
+    train_dir, test_dir, classes = datasets.load_food10(run)
+    if run.data["food10"]["real"]:
+        pytest.skip("the food archive is in the cache or the mirror here")
+    assert classes == datasets.CIFAR10_CLASSES
+    assert _counts(train_dir) == dict.fromkeys(classes, 75) and _counts(test_dir) == dict.fromkeys(classes, 250)
+    train_rows = {p.stem for p in train_dir.rglob("*.jpg")}
+    assert train_rows.isdisjoint({p.stem for p in test_dir.rglob("*.jpg")})   # no photo in both splits
+    assert np.asarray(Image.open(next(train_dir.rglob("*.jpg")))).shape == (32, 32, 3)

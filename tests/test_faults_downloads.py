@@ -1,9 +1,10 @@
-"""Reliability of downloads and caches (issue 6), with a real HTTP server on 127.0.0.1 that injects faults.
+"""Faults in downloads and caches, with a real HTTP server on 127.0.0.1 that injects them.
 
 Every fault must end in a verified file or an AssetError that names the URL, the expected path and what to
 do; it must never leave a partial or corrupt file where the cache (or a later run) would use it; and the next
 try, once the fault clears, must succeed. Only the registry entries are test data: the code under test is
-tlcourse.assets as the lessons use it, talking HTTP to a real server through real sockets.
+tlcourse.assets as the lessons use it, talking HTTP to a real server through real sockets (a second server plays
+Zenodo's API, whose md5 checks a download). Each fault is recorded in the session's fault log (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -625,3 +626,91 @@ def test_fetch_from_the_command_line_reports_errors(server, net):
     r = subprocess.run([sys.executable, "-m", "tlcourse", "fetch", "no-such-asset"], capture_output=True, text=True,
                        timeout=120)
     assert r.returncode == 1 and "Known assets" in r.stderr and "Traceback" not in r.stderr
+
+
+# --------------------------------------------------------------------------- Zenodo: the publisher's md5
+
+class ZenodoAPI:
+    """A real HTTP server playing Zenodo: GET /api/records/<id> lists the files with md5 and size."""
+
+    def __init__(self, files: dict[str, bytes], record="123", served: dict[str, bytes] | None = None):
+        self.hits = 0
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                api.hits += 1
+                base = f"http://127.0.0.1:{self.server.server_address[1]}"
+                if self.path == f"/api/records/{record}":
+                    body = json.dumps({"id": int(record), "files": [
+                        {"key": k, "size": len(v), "checksum": "md5:" + hashlib.md5(v).hexdigest(),
+                         "links": {"self": f"{base}/api/records/{record}/files/{k}/content"}}
+                        for k, v in files.items()]}).encode()
+                else:
+                    name = self.path.split("/files/")[-1].removesuffix("/content")
+                    body = (served or files).get(name)
+                    if body is None:
+                        return self.send_error(404)
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/api"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def zenodo_env(tmp_path, monkeypatch):
+    """Online (to 127.0.0.1 only), no mirror, a private course cache, a private copy of the registry."""
+    monkeypatch.setenv("TLCOURSE_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "0")
+    monkeypatch.setenv("TLCOURSE_TIMEOUT", "5")
+    monkeypatch.delenv("TLCOURSE_MIRROR", raising=False)
+    for var in ("no_proxy", "NO_PROXY"):
+        monkeypatch.setenv(var, "127.0.0.1,localhost")
+    monkeypatch.setattr(assets, "ASSETS", dict(assets.ASSETS))
+    return tmp_path
+
+
+def flipped(data: bytes, n: int = 3) -> bytes:
+    bad = bytearray(data)
+    for i in range(n):
+        bad[len(bad) // 3 + 997 * i] ^= 0x20
+    return bytes(bad)
+
+
+def test_zenodo_doi_checks_the_published_md5(zenodo_env, monkeypatch, fault_log):
+    data = random.Random(10).randbytes(20_000)
+    assets.ASSETS["z.npy"] = Asset(name="z.npy", url="doi:10.5281/zenodo.123/train_images.npy", filename="t/z.npy",
+                                   size=None, licence="test", source="test")
+    api = ZenodoAPI({"train_images.npy": data}, served={"train_images.npy": flipped(data)})
+    monkeypatch.setenv("TLCOURSE_ZENODO_API", api.base)
+    try:
+        with fault_log.trial("zenodo: served file differs from the record's md5") as st:
+            with pytest.raises(AssetError, match="failed verification") as err:
+                assets.fetch("z.npy", progress=False)
+            assert hashlib.md5(data).hexdigest() in str(err.value)
+            assert not assets.locate(assets.get("z.npy")).exists()
+            st["outcome"] = "refused against Zenodo's md5"
+    finally:
+        api.close()
+    api = ZenodoAPI({"train_images.npy": data})
+    monkeypatch.setenv("TLCOURSE_ZENODO_API", api.base)
+    try:
+        path = assets.fetch("z.npy", progress=False)
+        assert path.read_bytes() == data
+    finally:
+        api.close()
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")  # later, offline: the copy checked against Zenodo is a cache hit
+    assert assets.fetch("z.npy", progress=False).read_bytes() == data
+    record = (path.parent / ".tlcourse-hashes" / f"{path.name}.sha256").read_text()
+    assert record.split()[:3] == [hashlib.sha256(data).hexdigest(), path.name, "publisher"]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import tlcourse
-from tlcourse import models
+from tlcourse import assets, models
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,7 +22,7 @@ def test_pretrained_real_weights_from_mirror(course_env, shared_mirror, monkeypa
     assert models.pretrained(run, "mobilenet_0.25_224_no_top", "MobileNet") == "imagenet"
     assert run.weights["MobileNet"]["real"] is True and not run.standins
     # a backbone whose weights are not to be had offline: announced stand-in
-    if not models.keras_file_available("resnet50_no_top"):
+    if not assets.keras_file_available("resnet50_no_top"):
         assert models.pretrained(run, "resnet50_no_top", "ResNet50") is None
         assert run.standins[-1]["replaces"] == "ResNet50 ImageNet weights"
 

@@ -58,6 +58,16 @@ def test_profiles_must_name_both(course_env):
         tlcourse.start("unit_lesson", {"quick": {}})
 
 
+def test_start_rejects_wrong_inputs(course_env):
+    profiles = {"quick": {"epochs": 1}, "full": {"epochs": 2}}
+    with pytest.raises(ValueError, match="file name"):
+        tlcourse.start("../../etc/evil", profiles)  # would name a results file outside the results folder
+    with pytest.raises(ValueError, match="dict of the lesson's knobs"):
+        tlcourse.start("lesson", {"quick": 3, "full": {"epochs": 2}})
+    with pytest.raises(ValueError, match="non-negative integer"):
+        tlcourse.start("lesson", profiles, seed=-1)
+
+
 def test_seed_makes_keras_deterministic(course_env):
     import keras
 

@@ -1,7 +1,11 @@
-"""tlcourse.standins: synthetic glyphs and seeded splits (real TensorFlow for the learnability check)."""
+"""tlcourse.standins: synthetic glyphs, seeded splits (real TensorFlow for the learnability check), and image
+folders written from arrays (real JPEG files)."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from tlcourse import standins
 
@@ -83,3 +87,60 @@ def test_balanced_subset_counts():
     assert sorted(standins.balanced_subset(labels, None).tolist()) == list(range(len(labels)))
     with pytest.raises(ValueError):
         standins.balanced_subset(labels, 0)
+
+
+# --------------------------------------------------------------------------- write_image_folders
+
+def _counts(folder: Path) -> dict:
+    return {p.name: len(list(p.glob("*.jpg"))) for p in sorted(folder.iterdir()) if p.is_dir()}
+
+
+def test_write_image_folders_layout_disjoint_and_deterministic(tmp_path):
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 255, (60, 1, 1, 3), dtype=np.uint8)
+    images = np.broadcast_to(colours, (60, 32, 32, 3)).copy()   # flat colours: JPEG keeps them almost exactly
+    labels = np.repeat(np.arange(3), 20)
+    dest = standins.write_image_folders(tmp_path / "set", images, labels, ["a", "b", "c"], {"train": 4, "test": 10},
+                                        seed=1)
+    assert _counts(dest / "train") == {"a": 4, "b": 4, "c": 4} and _counts(dest / "test") == {"a": 10, "b": 10, "c": 10}
+    train = {p.name for p in (dest / "train").rglob("*.jpg")}
+    test = {p.name for p in (dest / "test").rglob("*.jpg")}
+    assert train.isdisjoint(test)
+    # every file is a real JPEG of its source row, in its class's folder
+    for path in (dest / "test" / "b").glob("*.jpg"):
+        row = int(path.stem.split("_")[1])
+        assert labels[row] == 1
+        decoded = np.asarray(Image.open(path))
+        assert decoded.shape == (32, 32, 3) and np.abs(decoded.astype(int) - images[row]).max() <= 3
+    # same settings: reused as it is (no file rewritten); another seed: rebuilt with other photos
+    mtimes = {p: p.stat().st_mtime_ns for p in dest.rglob("*.jpg")}
+    again = standins.write_image_folders(tmp_path / "set", images, labels, ["a", "b", "c"], {"train": 4, "test": 10},
+                                         seed=1)
+    assert again == dest and {p: p.stat().st_mtime_ns for p in dest.rglob("*.jpg")} == mtimes
+    other = standins.write_image_folders(tmp_path / "set", images, labels, ["a", "b", "c"], {"train": 4, "test": 10},
+                                         seed=2)
+    assert {p.name for p in (other / "train").rglob("*.jpg")} != train
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left
+
+
+def test_write_image_folders_is_atomic_and_checks_its_inputs(tmp_path, monkeypatch):
+    images = np.zeros((20, 8, 8, 3), dtype=np.uint8)
+    labels = np.repeat([0, 1], 10)
+    with pytest.raises(ValueError, match="needs 12 photos"):
+        standins.write_image_folders(tmp_path / "x", images, labels, ["a", "b"], {"train": 4, "test": 8})
+    with pytest.raises(ValueError, match="uint8 RGB"):
+        standins.write_image_folders(tmp_path / "x", images[..., 0], labels, ["a", "b"], {"train": 1})
+    # a failure half way (here: the disk refuses the 5th file) leaves neither the folder nor a temporary one
+    calls = {"n": 0}
+    real_save = Image.Image.save
+
+    def failing_save(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError(28, "No space left on device")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", failing_save)
+    with pytest.raises(OSError, match="No space"):
+        standins.write_image_folders(tmp_path / "x", images, labels, ["a", "b"], {"train": 3, "test": 3})
+    assert list(tmp_path.iterdir()) == []

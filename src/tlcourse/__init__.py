@@ -9,6 +9,9 @@
 - ``tlcourse.callbacks``  the course's Keras callbacks: a TensorBoard folder per experiment (``callbacks.py``)
 - ``tlcourse.plots``      learning curves, image grids, confusion matrices, parameter tables (``plots.py``)
 - ``tlcourse.checks``     input validation, safe array loading, scanning image folders for broken files (``checks.py``)
+
+Imports flow one way: lesson → ``models`` → ``datasets`` → ``assets`` → ``registry``; no module imports one above
+it (tests/test_package.py).
 """
 
 from . import assets, callbacks, checks, datasets, features, models, plots

@@ -598,6 +598,13 @@ def keras_weights(name: str) -> Path | None:
     return copy
 
 
+def keras_file_available(name: str) -> bool:
+    """Make sure the Keras-managed asset ``name`` (weights, a ``keras.datasets`` archive) is where Keras looks for
+    it: already there, copied from the mirror, or downloaded (all verified). Returns False only offline, when the
+    file is missing; online, a failed download raises the :class:`AssetError` that says what to do."""
+    return keras_weights(name) is not None  # None only offline with the file absent; else it raises
+
+
 # --------------------------------------------------------------------------- archives
 
 def _safe_members_zip(zf: zipfile.ZipFile, dest: Path) -> None:

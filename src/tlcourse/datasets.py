@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import assets, models, standins
+from . import assets, standins
 
 __all__ = ["EMNIST_MAPPING_MEMBER", "FASHION_MNIST_CLASSES", "CIFAR10_CLASSES", "MNIST_CLASSES",
            "DEBIAN_FASHION_MNIST", "read_idx", "parse_mapping", "emnist_classes", "load_mnist", "load_emnist",
@@ -109,7 +109,7 @@ def load_mnist(run, n_train: int | None = None, n_test: int | None = None, seed:
     import keras
 
     _check_args("load_mnist", n_train, n_test, seed)
-    if models.keras_file_available("mnist.npz"):
+    if assets.keras_file_available("mnist.npz"):
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
         run.used_data("mnist", "MNIST 60,000 train / 10,000 test (keras.datasets)", real=True)
     else:
@@ -212,7 +212,7 @@ def load_fashion_mnist(run, n_train: int | None = None, n_test: int | None = Non
     _check_args("load_fashion_mnist", n_train, n_test, seed)
     debian_dir = Path(debian_dir)
     debian_files = [debian_dir / f"{part}-idx{1 if 'labels' in part else 3}-ubyte.gz" for part in _FASHION_PARTS]
-    if all(models.keras_file_available(f"fashion-mnist-{part}") for part in _FASHION_PARTS):
+    if all(assets.keras_file_available(f"fashion-mnist-{part}") for part in _FASHION_PARTS):
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
         run.used_data("fashion_mnist", "Fashion-MNIST 60,000 train / 10,000 test (keras.datasets)", real=True)
         print("Fashion-MNIST from keras.datasets.fashion_mnist")
@@ -246,7 +246,7 @@ def load_cifar10(run, n_train: int | None = None, n_test: int | None = None, see
     import keras
 
     _check_args("load_cifar10", n_train, n_test, seed)
-    if models.keras_file_available("cifar-10-python.tar.gz"):
+    if assets.keras_file_available("cifar-10-python.tar.gz"):
         (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
         y_train, y_test = y_train.reshape(-1), y_test.reshape(-1)
         run.used_data("cifar10", "CIFAR-10 50,000 train / 10,000 test (keras.datasets)", real=True)

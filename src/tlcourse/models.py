@@ -2,7 +2,6 @@
 
 - :func:`pretrained`            ``"imagenet"`` for a ``keras.applications`` constructor, or offline (file missing
                                 only) ``None`` with an announced stand-in (the same architecture, random weights)
-- :func:`keras_file_available`  put a Keras-managed file (weights, ``keras.datasets`` archive) where Keras looks
 - :func:`mnist_dense`           lesson 1's network (a copy: lesson 1 defines it in its own cell; a test proves that
                                 both build the same configuration)
 - :func:`mnist_dense_model`     lesson 1's trained model for lesson 2, rebuilt (announced) when lesson 1 has not run
@@ -14,20 +13,10 @@ import json
 import os
 from pathlib import Path
 
-from . import assets
+from . import assets, datasets
 from .files import atomic_write
 
-__all__ = ["keras_file_available", "pretrained", "mnist_dense", "mnist_dense_model", "MNIST_DENSE_LAYERS"]
-
-
-def keras_file_available(name: str) -> bool:
-    """Make sure the Keras-managed asset ``name`` is in Keras's cache, where Keras looks for it: already there,
-    copied from the mirror, or downloaded (all verified). Returns False only offline, when the file is missing;
-    online, a failed download raises the :class:`~tlcourse.assets.AssetError` that says what to do."""
-    asset = assets.get(name)
-    if not asset.cache.startswith("keras/"):
-        raise ValueError(f"{name!r} is not a Keras-managed file; use tlcourse.assets.fetch({name!r}).")
-    return assets.keras_weights(name) is not None  # None only offline with the file absent; else raises
+__all__ = ["pretrained", "mnist_dense", "mnist_dense_model", "MNIST_DENSE_LAYERS"]
 
 
 def pretrained(run, name: str, model: str) -> str | None:
@@ -40,7 +29,7 @@ def pretrained(run, name: str, model: str) -> str | None:
     if not asset.cache == "keras/models":
         raise ValueError(f"pretrained(name={name!r}): {name!r} is not a Keras weights file. Use the registry name "
                          "of the weights, e.g. 'resnet50_no_top' (python -m tlcourse list shows them).")
-    if keras_file_available(name):
+    if assets.keras_file_available(name):
         run.used_weights(model, f"{model} ImageNet weights ({asset.filename})", real=True,
                          source=str(assets.locate(asset)))
         return "imagenet"
@@ -89,8 +78,6 @@ def mnist_dense_model(run, path: str | os.PathLike = "artifacts/mnist_dense.kera
     same model, trained for ``epochs`` epochs on MNIST (:func:`tlcourse.datasets.load_mnist`), saved next to
     ``path`` as ``*_rebuilt.keras`` so a second run reuses it. Either way the source is recorded in the results."""
     import keras
-
-    from . import datasets
 
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"mnist_dense_model(epochs={epochs!r}): give a positive number of epochs, e.g. epochs=5.")
