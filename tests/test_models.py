@@ -99,3 +99,34 @@ def test_mnist_dense_model_rebuilds_then_reuses_then_prefers_lesson1(course_env,
     run3 = _run()
     models.mnist_dense_model(run3, path, epochs=1)
     assert "lesson 1's trained MNIST model" in run3.weights["mnist_dense"]["description"]
+
+
+def test_offline_substitute_is_announced_and_holds_real_imagenet_weights(course_env, shared_mirror, monkeypatch):
+    """Offline, with Keras's MobileNetV2 file missing, pretrained() gives the converted torchvision weights: announced
+    as a substitute (never as Keras's file), and real: 20 real cat photos at 225x225 land on ImageNet's cat classes."""
+    import keras
+
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    if assets.keras_file_available("mobilenet_v2_1.0_224"):
+        pytest.skip("Keras's own MobileNetV2 file is at hand: no substitute is used")
+    run = _run()
+    weights = models.pretrained(run, "mobilenet_v2_1.0_224", "MobileNetV2")
+    assert weights is not None and weights.endswith("from_torchvision.weights.h5")
+    assert run.standins[-1]["replaces"] == ("Keras's MobileNetV2 ImageNet weights "
+                                            "(mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5)")
+    assert "converted from torchvision" in run.weights["MobileNetV2"]["description"]
+    model = keras.applications.MobileNetV2(weights=weights, input_shape=(225, 225, 3))
+    train_dir, _, _ = tlcourse.datasets.load_cats_vs_dogs(run)
+    photos = sorted((train_dir / "cats").glob("*.jpg"))[:20]
+    x = np.stack([keras.utils.img_to_array(keras.utils.load_img(p, target_size=(225, 225))) for p in photos])
+    top1 = model.predict(keras.applications.mobilenet_v2.preprocess_input(x), verbose=0).argmax(axis=1)
+    cats = np.isin(top1, np.arange(281, 286))          # ImageNet's domestic and wild cat classes 281-285
+    assert cats.sum() >= 15, f"only {cats.sum()} of 20 cat photos classified as cats: {top1}"
+
+
+def test_without_substitute_file_a_random_standin_is_announced(course_env, offline_mirror):
+    """An empty mirror: neither Keras's file nor the substitute, so random weights, announced."""
+    run = _run()
+    assert models.pretrained(run, "mobilenet_v2_1.0_160_no_top", "MobileNetV2") is None
+    assert run.standins[-1]["standin"] == "random initial weights (weights=None)"
+    assert run.weights["MobileNetV2"]["real"] is False

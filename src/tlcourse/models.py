@@ -1,7 +1,8 @@
 """Pretrained weights, and the models that several lessons share.
 
-- :func:`pretrained`            ``"imagenet"`` for a ``keras.applications`` constructor, or offline (file missing
-                                only) ``None`` with an announced stand-in (the same architecture, random weights)
+- :func:`pretrained`            ``"imagenet"`` for a ``keras.applications`` constructor; offline with the file
+                                missing only, an announced substitute (real ImageNet weights converted from
+                                another framework) or stand-in (the same architecture, random weights)
 - :func:`mnist_dense`           lesson 1's network (a copy: lesson 1 defines it in its own cell; a test proves that
                                 both build the same configuration)
 - :func:`mnist_dense_model`     lesson 1's trained model for lesson 2, rebuilt (announced) when lesson 1 has not run
@@ -9,20 +10,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
 
 from . import assets, datasets
 from .files import atomic_write
+from .registry import SUBSTITUTES
 
 __all__ = ["pretrained", "mnist_dense", "mnist_dense_model", "MNIST_DENSE_LAYERS"]
 
 
 def pretrained(run, name: str, model: str) -> str | None:
-    """``"imagenet"`` when the weights file ``name`` (a registry name, e.g. ``"resnet50_no_top"``) can be had,
-    else (offline only) ``None`` with an announced stand-in: the same architecture with random weights.
-    ``model`` names the architecture in the announcement and in the results (e.g. ``"ResNet50"``)."""
+    """The ``weights=`` argument of a ``keras.applications`` constructor for the weights file ``name`` (a registry
+    name, e.g. ``"resnet50_no_top"``); ``model`` names the architecture in announcements and results.
+
+    - ``"imagenet"`` when Keras's own file can be had (cache, mirror or download);
+    - offline only, with Keras's file missing: the path of real ImageNet weights for the same architecture from
+      another source (``registry.SUBSTITUTES``, e.g. torchvision's MobileNetV2 converted), announced as such;
+    - offline only, with neither: ``None`` (random weights), announced as a stand-in.
+    """
     if not isinstance(model, str) or not model.strip():
         raise ValueError(f"pretrained(model={model!r}): name the architecture, e.g. 'ResNet50'.")
     asset = assets.get(name)
@@ -33,6 +41,18 @@ def pretrained(run, name: str, model: str) -> str | None:
         run.used_weights(model, f"{model} ImageNet weights ({asset.filename})", real=True,
                          source=str(assets.locate(asset)))
         return "imagenet"
+    path = None
+    if name in SUBSTITUTES:
+        with contextlib.suppress(assets.AssetMissing):
+            path = assets.fetch(SUBSTITUTES[name])
+    if path is not None:
+        run.standin(f"{path.name}, real ImageNet weights for the same architecture trained by torchvision and "
+                    "converted to Keras", f"Keras's {model} ImageNet weights ({asset.filename})",
+                    "Keras's file is not in the cache or the mirror. The features are real ImageNet features from "
+                    "another training run, so results differ a little from those with Keras's weights.")
+        run.used_weights(model, f"{model} ImageNet weights converted from torchvision ({path.name}), an offline "
+                         "substitute for Keras's file", real=True, source=str(path))
+        return str(path)
     run.standin("random initial weights (weights=None)", f"{model} ImageNet weights",
                 f"{asset.filename} is not in the cache or the mirror.")
     run.used_weights(model, f"{model} with random weights (stand-in)", real=False)

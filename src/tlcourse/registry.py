@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-__all__ = ["Asset", "ASSETS"]
+__all__ = ["Asset", "ASSETS", "SUBSTITUTES"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +87,29 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
           "Apache 2.0 (Keras Applications)", "https://keras.io/api/applications/mobilenet/", cache="keras/models",
           note="keras.applications.MobileNetV2 passes no file hash and none is published: the size is checked and "
                "the first copy's sha256 is recorded (a mirror's SHA256SUMS outranks it)."),
+    Asset("mobilenet_v2_1.0_224",
+          f"{_KA}/mobilenet_v2/mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5",
+          "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5", None,
+          "Apache 2.0 (Keras Applications)", "https://keras.io/api/applications/mobilenet/", cache="keras/models",
+          note="MobileNetV2 1.0 at 224x224 with its ImageNet classifier (include_top=True), for decode_predictions. "
+               "Keras passes no file hash and none is published: the first copy's sha256 is recorded."),
+    *[Asset(f"mobilenet_v2_1.0_torchvision{top}", None,
+            f"converted/mobilenet_v2_1.0_imagenet_from_torchvision{top}.weights.h5", size,
+            "BSD-3-Clause (torchvision); ImageNet-trained weights: ImageNet's non-commercial research and "
+            "education terms", "https://pytorch.org/vision/stable/models/generated/torchvision.models.mobilenet_v2"
+            ".html", sha256=sha, hash_from="registry",
+            note="" if top else (
+                "Mirror-only, an announced OFFLINE SUBSTITUTE, never Keras's own file: torchvision's ImageNet-1k "
+                "MobileNetV2 weights (MobileNet_V2_Weights.IMAGENET1K_V1) converted into "
+                "keras.applications.MobileNetV2(alpha=1.0) as Keras 3 .weights.h5 files (with and without the "
+                "classifier), input normalisation folded into the first layers so that mobilenet_v2.preprocess_input "
+                "applies. Real ImageNet features from another framework's training run; at input sizes 32k+1 (161, "
+                "225) they compute exactly torchvision's network (Keras pads stride-2 convolutions bottom/right "
+                "only). Used offline only, when Keras's MobileNetV2 files are missing. The sha256s are those the "
+                "mirror's maintainers published with the files."))
+      for top, size, sha in [
+          ("_no_top", 9_449_296, "969debb2e073d45c83b8987b013c555893708eb95b7b3e37d5fd24e8907fcecf"),
+          ("", 14_579_240, "4977926ff7e75e2798dd2a21225ff3b2fa94b0a871a6c9aabbc0c89a76ac7fcf")]],
     Asset("mobilenet_0.25_224_no_top", f"{_KA}/mobilenet/mobilenet_2_5_224_tf_no_top.h5",
           "mobilenet_2_5_224_tf_no_top.h5", 2_108_140, "Apache 2.0 (Keras Applications)",
           "https://keras.io/api/applications/mobilenet/", cache="keras/models", hash_from="registry",
@@ -165,3 +188,10 @@ ASSETS: dict[str, Asset] = {a.name: a for a in [
                "<class>/. No checksum is published: the size (from the course's download logs) is checked and the "
                "first copy's sha256 is recorded."),
 ]}
+
+# Offline only, when a Keras weights file (key) is missing: real ImageNet weights for the same architecture from
+# another source (value), announced as a substitute by tlcourse.models.pretrained, never presented as Keras's file.
+SUBSTITUTES: dict[str, str] = {
+    "mobilenet_v2_1.0_160_no_top": "mobilenet_v2_1.0_torchvision_no_top",
+    "mobilenet_v2_1.0_224": "mobilenet_v2_1.0_torchvision",
+}
