@@ -38,8 +38,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv if missing and install the pinned versions
 
-check: $(STAMP)  ## lint (ruff), notebook policy, data/README.md current: seconds
+check: $(STAMP)  ## lint (ruff), views of the lesson manifest current, notebook policy, data/README.md: seconds
 	$(BIN)/ruff check --quiet .
+	$(BIN)/python tools/course.py check
 	$(BIN)/python -m pytest -q tests/test_course_policy.py
 
 preflight: $(STAMP)  ## check that every file the lessons need is at hand (cache, mirror or download)
@@ -63,20 +64,23 @@ test: check  ## check, unit tests, every lesson through nbval, strict book build
 	$(MAKE) --no-print-directory test-browser
 
 # The full profile: the lessons' real experiments (all the data, all the epochs). Hours on a 2-core CPU, minutes on
-# a GPU. Results go to _build/results-full (the book's quick results stay); the time report to book/bench/.
+# a GPU. Results go to _build/results-full (the book's quick results stay); the time report to book/bench/, from
+# which `tools/course.py times` copies each lesson's time into the lesson manifest and `sync` into its header.
 # Offline by default, like make test: stand-ins replace missing files, and the report says which lessons used them.
 # LESSONS=notebooks/NN_name.ipynb re-times one lesson: its row of the report is replaced, the others are kept.
 test-full: $(STAMP)  ## every lesson through nbval in the FULL profile (a GPU, or a long CPU run), with a time report
 	TLCOURSE_PROFILE=full TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1) TLCOURSE_RESULTS_DIR=$(CURDIR)/_build/results-full \
 	  TLCOURSE_TIMINGS=book/bench/full_profile $(BIN)/python -m pytest $(LESSONS) $(PYTEST_NB) -v; \
-	status=$$?; $(BIN)/python tools/bench.py --stamp-lessons; exit $$status
+	status=$$?; $(BIN)/python tools/course.py times && $(BIN)/python tools/course.py sync; exit $$status
 
-# What the course costs on this machine; writes book/bench/bench.{json,md,png}, which the results page includes.
+# What the course costs on this machine; writes book/bench/bench.{json,md,png}, which the results page includes;
+# then the lessons' quick-profile times go into the lesson manifest (tools/course.py times) and their headers (sync).
 # PARTS=lessons,throughput,caching,knobs (default: all); LESSONS_ONLY=01_save_load_resume,... (default: every lesson).
 bench: $(STAMP)  ## measure this machine (about 16 min on 2 cores): lesson times and memory, pipelines, caching, knobs
 	set -o pipefail; $(TEST_ENV) TLCOURSE_RESULTS_DIR=$(CURDIR)/_build/results-bench $(BIN)/python tools/bench.py \
 	  $(if $(PARTS),--parts $(PARTS)) $(if $(LESSONS_ONLY),--lessons $(LESSONS_ONLY)) 2>&1 | { $(NOISE) || true; }
-	$(BIN)/python tools/bench.py --stamp-lessons
+	$(BIN)/python tools/course.py times
+	$(BIN)/python tools/course.py sync
 
 test-browser: $(STAMP)  ## open the built book in headless Chromium: pages, images, navigation, search, axe-core
 	TLCOURSE_BROWSER=1 $(BIN)/python -m pytest tests/test_book_browser.py -v
@@ -96,7 +100,7 @@ lab: $(STAMP)  ## open the lessons in JupyterLab
 refresh-refs: $(STAMP)  ## re-execute every lesson (quick) and keep only the outputs of cells tagged nbval-check-output
 	$(TEST_ENV) $(BIN)/python tools/nbrefs.py refresh $(LESSONS)
 
-new-lesson: $(STAMP)  ## NAME=08_topic [TITLE="..."]: a new lesson from notebooks/_template.ipynb, added to _toc.yml and README
+new-lesson: $(STAMP)  ## NAME=08_topic [TITLE="..."]: a new lesson from the template, with its entry in lessons.yml
 	@$(BIN)/python tools/new_lesson.py "$(NAME)" "$(TITLE)"
 
 mirror: $(STAMP)  ## download every file the course uses into data/mirror (for an offline classroom)

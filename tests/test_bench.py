@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tlcourse import lessons
 from tools import bench
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,29 +32,27 @@ def test_flops_are_counted_exactly_for_dense_and_conv_layers():
     assert bench.flops_per_image(conv, (8, 8, 3)) == 2 * 3 * 3 * 3 * 4 * 8 * 8
 
 
-@pytest.mark.parametrize("lesson, chain", [
-    ("03_resnet50_features", [r"keras\.Input\(shape=\(32, 32, 3\)", r"Resizing\(SIZE, SIZE",
-                              r"resnet50\.preprocess_input\(x\)", r"extractor\.predict\(images, batch_size"]),
-    ("04_densenet121_dollar_street", [r"Resizing\(160, 160, pad_to_aspect_ratio=True", r"densenet\.preprocess_input",
-                                      r"base_model\.predict\(images, batch_size=P\.batch_size"]),
-    ("05_mobilenetv2_cats_dogs", [r"\.unbatch\(\)", r"\.cache\(\)", r"\.shuffle\(", r"\.batch\(BATCH_SIZE\)",
-                                  r"\.prefetch\(AUTOTUNE\)"]),
-    ("06_efficientnetb0_food", [r"\.unbatch\(\)\.cache\(\)", r"\.shuffle\(", r"\.batch\(P\.batch_size\)",
-                                r"\.prefetch\("]),
-])
+@pytest.mark.parametrize("lesson, chain", [(x.name, x.pipeline) for x in lessons.load() if x.pipeline],
+                         ids=lambda v: v if isinstance(v, str) else "")
 def test_the_bench_pipelines_are_still_the_lessons_pipelines(lesson, chain):
-    """The bench re-builds each lesson's input pipeline. If a lesson changes its own, this fails: change
-    tools/bench.py's `pipeline()` with it."""
+    """The bench re-builds each lesson's input pipeline; the lesson manifest (src/tlcourse/lessons.yml, `pipeline:`)
+    lists the steps it relies on, in order. If a lesson changes its own, this fails: change tools/bench.py's
+    `pipeline()` and the lesson's `pipeline:` with it."""
     code = _code(lesson)
     position = 0
     for step in chain:
         found = re.compile(step).search(code, position)
-        assert found, f"{lesson} no longer has {step!r} after position {position}: update tools/bench.py"
+        assert found, (f"{lesson} no longer has {step!r} after position {position}: update tools/bench.py and the "
+                       "lesson's pipeline: in src/tlcourse/lessons.yml")
         position = found.end()
-    assert any(b.lesson.split(",")[0].strip() == lesson[1] for b in bench.BACKBONES.values())
+    assert any(str(int(lesson[:2])) in b.lesson.split(", ") for b in bench.BACKBONES.values()), \
+        f"{lesson} has a bench pipeline but no backbone in the lesson manifest"
 
 
 def test_every_backbone_runs_through_the_pipeline_its_lesson_uses():
+    declaring = [x.name for x in lessons.load() if any(b.app for b in x.backbones)]
+    assert declaring and all(x.pipeline for x in lessons.load() if x.name in declaring), \
+        "a lesson that declares a bench backbone lists its input pipeline's steps (pipeline:) in lessons.yml"
     kinds = {key: (b.source, b.pipeline) for key, b in bench.BACKBONES.items()}
     assert kinds["ResNet50"] == ("cifar10", "in_model") and kinds["DenseNet121"] == ("dollar_street", "in_model")
     assert kinds["MobileNetV2"] == kinds["EfficientNetB0"] == ("cats_dogs", "folder_cached")
@@ -88,6 +87,8 @@ def test_a_tiny_bench_of_every_part_writes_json_table_and_chart(tmp_path):
     assert lesson["lesson"] == "01_save_load_resume" and lesson["error"] is None
     assert lesson["seconds"] > 1 and lesson["peak_memory_mb"] > 100      # a kernel with TensorFlow loaded
     assert (tmp_path / "results" / "01_save_load_resume.json").exists()  # the lesson ran, in the given results dir
+    real = json.loads((tmp_path / "results" / "01_save_load_resume.json").read_text())["real"]
+    assert lesson["standins"] is (not real)                              # read from the results JSON it wrote
     row = data["throughput"][0]
     assert row["images_per_s_model_alone"] > 0 and row["images_per_s_pipeline"] > 0
     assert row["pipeline_ratio"] == pytest.approx(row["images_per_s_pipeline"] / row["images_per_s_model_alone"],

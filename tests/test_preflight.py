@@ -29,7 +29,7 @@ def _run(tmp_path, **env):
 
 
 def test_every_lesson_declares_its_files():
-    assert sorted(preflight.LESSON_FILES) == LESSONS, "declare each lesson's files in tlcourse/preflight.py"
+    assert sorted(preflight.LESSON_FILES) == LESSONS, "declare each lesson's files in src/tlcourse/lessons.yml"
     for needs in preflight.LESSON_FILES.values():
         for need in needs:
             for name in (need.asset, *need.standin_needs):

@@ -56,7 +56,7 @@ class Settings:
     batch_sizes: tuple = (1, 8, 32, 64)
     threads: tuple = ((1, 1), (1, 2), (2, 1), (2, 2), (0, 0))   # (intra, inter); 0 = TensorFlow's choice
     autotune_passes: int = 20  # passes per way of feeding in the autotuning comparison
-    backbones: tuple = ("ResNet50", "DenseNet121", "MobileNetV2", "EfficientNetB0", "MobileNet_025", "ResNet50_map")
+    backbones: tuple = field(default_factory=lambda: tuple(BACKBONES))   # every backbone of the lesson manifest
     lessons: tuple = ()       # empty: every notebooks/[0-9]*.ipynb
 
 
@@ -87,15 +87,23 @@ class Backbone:
         return {"cifar10": 32, "dollar_street": 64}.get(self.source, self.size)
 
 
-BACKBONES = {b.key: b for b in [
-    Backbone("ResNet50", "ResNet50", 32, "3", "cifar10", "in_model", "resnet50"),
-    Backbone("DenseNet121", "DenseNet121", 160, "4", "dollar_street", "in_model", "densenet"),
-    Backbone("MobileNetV2", "MobileNetV2", 160, "5", "cats_dogs", "folder_cached", "mobilenet_v2"),
-    Backbone("EfficientNetB0", "EfficientNetB0", 224, "6", "cats_dogs", "folder_cached", "efficientnet"),
-    Backbone("MobileNet_025", "MobileNet", 224, "5, 8", "cats_dogs", "in_model", "mobilenet", {"alpha": 0.25}),
-    # Lesson 3 before this bench: resizing and preprocess_input in a tf.data map (kept to show the difference)
-    Backbone("ResNet50_map", "ResNet50", 32, "3", "cifar10", "map", "resnet50", note="old way: tf.data map"),
-]}
+def _backbones() -> dict[str, Backbone]:
+    """Each lesson's backbones as the lesson manifest declares them (src/tlcourse/lessons.yml, `backbones:`), in
+    lesson order; a backbone several lessons use is declared by one and named by the others (its key only)."""
+    from tlcourse import lessons
+
+    users: dict[str, list[str]] = {}
+    declared = {}
+    for lesson in lessons.load():
+        for b in lesson.backbones:
+            users.setdefault(b.key, []).append(str(lesson.number))
+            if b.app:
+                declared[b.key] = b
+    return {key: Backbone(key, b.app, b.size, ", ".join(users[key]), b.data, b.pipeline, b.preprocess,
+                          dict(b.kwargs), b.note) for key, b in declared.items()}
+
+
+BACKBONES = _backbones()
 PIPELINES = {
     "in_model": "uint8 arrays in memory → batches → a model that resizes (if needed) and runs preprocess_input "
                 "itself: lesson 3 (CIFAR-10 photos; at 32×32 the bench leaves out the lesson's Resizing(32, 32), "
@@ -468,6 +476,16 @@ def autotuning(model, bb: Backbone, run, s: Settings) -> list[dict]:
     return rows
 
 
+def _used_standins(lesson: str, since: float) -> bool | None:
+    """Whether the lesson's run used an offline stand-in, from the results JSON it wrote (None: it wrote none)."""
+    from tlcourse.runtime import results_dir
+
+    path = results_dir() / f"{lesson}.json"
+    if not path.exists() or path.stat().st_mtime < since:
+        return None
+    return not json.loads(path.read_text()).get("real", True)
+
+
 def part_lessons(s: Settings) -> list[dict]:
     import nbclient
     import nbformat
@@ -500,7 +518,7 @@ def part_lessons(s: Settings) -> list[dict]:
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        t0, error = time.perf_counter(), None
+        t0, start, error = time.perf_counter(), time.time(), None
         try:
             client.execute()
         except Exception as err:  # noqa: BLE001 - recorded, and the bench exits non-zero at the end
@@ -509,7 +527,8 @@ def part_lessons(s: Settings) -> list[dict]:
         stop.set()
         sampler.join()
         rows.append({"lesson": path.stem, "seconds": round(seconds, 1), "peak_memory_mb": round(peak[0] / 2**20),
-                     "error": error, "seconds_met": error is None and seconds <= TARGETS["lesson_seconds_max"]})
+                     "error": error, "seconds_met": error is None and seconds <= TARGETS["lesson_seconds_max"],
+                     "standins": _used_standins(path.stem, since=start)})
         log(f"  {seconds:.1f} s, peak memory {peak[0] / 2**30:.2f} GiB" + (f", FAILED: {error}" if error else ""))
     shutil.rmtree(work.parent, ignore_errors=True)
     return rows
@@ -640,69 +659,6 @@ def chart(data: dict, path: Path) -> None:
     plt.close(fig)
 
 
-RUN_TIME = "Run time, measured:"   # the line under "Teaching: ..." in each lesson's first cell
-
-
-def run_time_line(lesson: str, bench_data: dict | None, full: dict | None) -> str:
-    """The line each lesson shows about its own run time, from book/bench/bench.json (quick profile, `make bench`)
-    and book/bench/full_profile.json (`make test-full`), each with the device and date that produced it."""
-    def minutes(seconds):
-        return f"{seconds / 60:.1f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
-
-    from tlcourse.runtime import describe_device
-
-    parts = []
-    quick = next((r for r in (bench_data or {}).get("lessons", []) if r["lesson"] == lesson and not r["error"]), None)
-    if quick:
-        where = describe_device(bench_data["machine"]["device"])
-        parts.append(f"quick profile {minutes(quick['seconds'])} ({where}, {bench_data['machine']['date'][:10]})")
-    whole = (full or {}).get("lessons", {}).get(lesson)
-    on_gpu = (full or {}).get("device_info", {}).get("kind") == "GPU"
-    if whole and not whole.get("failed"):
-        where = describe_device(full["device_info"])
-        standin = ", offline stand-ins" if full.get("offline") and any(
-            not d["real"] for d in whole.get("data", [])) else ""
-        parts.append(f"full profile {minutes(whole['seconds'])} ({where}{standin}, {whole.get('date', full['date'])})")
-    if not parts:
-        return f"{RUN_TIME} not yet (`make bench`, `make test-full`)"
-    if not on_gpu:
-        parts.append("on a GPU: not measured yet")
-    return f"{RUN_TIME} " + " · ".join(parts) + " ([details](../results.md))"
-
-
-def stamp_lessons(out: Path, check: bool = False) -> list[str]:
-    """Write (or, with ``check``, compare) each lesson's run-time line from the measurements in ``out``.
-    Returns the lessons whose line is not current."""
-    import nbformat
-
-    def read(name):
-        path = out / name
-        return json.loads(path.read_text()) if path.exists() else None
-
-    bench_data, full = read("bench.json"), read("full_profile.json")
-    stale = []
-    for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        lines = nb.cells[0].source.splitlines()
-        want = run_time_line(path.stem, bench_data, full)
-        have = [i for i, line in enumerate(lines) if line.startswith(RUN_TIME)]
-        teaching = next(i for i, line in enumerate(lines) if line.startswith("Teaching:"))
-        # exactly: "Teaching: ...", blank, the run-time line, blank, the rest
-        current = (len(have) == 1 and lines[have[0]] == want and have[0] == teaching + 2
-                   and lines[teaching + 1] == "" and lines[teaching + 3:teaching + 4] == [""]
-                   and lines[teaching + 4:teaching + 5] != [""])
-        if current:
-            continue
-        stale.append(path.stem)
-        if not check:
-            rest = [line for line in lines[teaching + 1:] if not line.startswith(RUN_TIME)]
-            while rest and rest[0] == "":
-                rest.pop(0)
-            nb.cells[0].source = "\n".join(lines[:teaching + 1] + ["", want, ""] + rest)
-            nbformat.write(nb, path)
-    return stale
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--parts", default=",".join(PARTS), help=f"comma list of {', '.join(PARTS)}")
@@ -710,8 +666,6 @@ def main(argv=None) -> int:
                                   "_build/bench for some parts, so the book keeps its whole run)")
     ap.add_argument("--lessons", default="", help="comma list of lesson names (default: every lesson)")
     ap.add_argument("--smoke", action="store_true", help="tiny settings (seconds): for the tests")
-    ap.add_argument("--stamp-lessons", action="store_true",
-                    help="only write each lesson's run-time line from --out's bench.json and full_profile.json")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--settings", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -720,10 +674,6 @@ def main(argv=None) -> int:
                         for k, v in json.loads(args.settings).items()})
         intra, inter = map(int, args.worker.split(","))
         print(json.dumps(_threads_worker(intra, inter, s)))
-        return 0
-    if args.stamp_lessons:
-        stale = stamp_lessons(Path(args.out or ROOT / "book" / "bench"))
-        log(f"run-time lines updated in: {', '.join(stale) or 'none (all current)'}")
         return 0
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     unknown = sorted(set(parts) - set(PARTS))

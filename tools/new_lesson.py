@@ -2,9 +2,11 @@
 
     python tools/new_lesson.py NAME ["Title of the lesson"]
 
-Copies the template to notebooks/NAME.ipynb (the lesson name in `tlcourse.start`, the title, fresh cell ids), adds
-`notebooks/NAME` to the Lessons part of _toc.yml and a row to README.md's lessons table, in number order. Refuses a
-malformed NAME, an existing notebook, and a lesson number already taken. Then prints the next steps.
+Copies the template to notebooks/NAME.ipynb (the lesson name in `tlcourse.start`, fresh cell ids) and writes the
+lesson's entry in the lesson manifest, src/tlcourse/lessons.yml (title, minutes from the template's header, the
+file the template reads); then `tools/course.py sync` renders README.md's lessons table, book/intro.md's schedule,
+_toc.yml and the new lesson's header from it. Refuses a malformed NAME, an existing notebook, and a lesson number
+already taken. Then prints the next steps.
 """
 
 from __future__ import annotations
@@ -16,50 +18,26 @@ from pathlib import Path
 
 import nbformat
 
+from tlcourse import lessons as manifest
+
+try:
+    from tools import course
+except ModuleNotFoundError:   # run as a script (python tools/new_lesson.py): tools/ itself is on sys.path
+    import course
+
 ROOT = Path(__file__).resolve().parents[1]
-NAME_RE = re.compile(r"(?P<num>\d{2})_[a-z0-9]+(?:_[a-z0-9]+)*")
+NAME_RE = manifest.NAME_RE
+TEMPLATE_FILES = ("mnist.npz",)   # what notebooks/_template.ipynb reads (tlcourse.datasets.load_mnist)
 
 
 class LessonError(ValueError):
     """Why the lesson cannot be created; the message says what to do."""
 
 
-def _number(name: str) -> int:
-    return int(name[:2])
-
-
-def add_to_toc(toc: str, name: str) -> str:
-    """``toc`` with ``- file: notebooks/<name>`` among the other lessons, in name order."""
-    lines = toc.splitlines(keepends=True)
-    lesson_lines = [i for i, line in enumerate(lines) if re.match(r"\s*- file: notebooks/\d\d_", line)]
-    if not lesson_lines:
-        raise LessonError("_toc.yml lists no lesson (- file: notebooks/NN_...): add the first one by hand.")
-    indent = re.match(r"\s*", lines[lesson_lines[0]]).group(0)
-    entry = f"{indent}- file: notebooks/{name}\n"
-    after = [i for i in lesson_lines if lines[i].split("notebooks/", 1)[1].strip() < name]
-    at = (after[-1] + 1) if after else lesson_lines[0]
-    return "".join(lines[:at] + [entry] + lines[at:])
-
-
-def add_to_readme(readme: str, name: str, title: str, teaching: str, exercises: str) -> str:
-    """``readme`` with a row for lesson ``name`` in the lessons table (replacing a "in preparation" row of the
-    same number)."""
-    n = _number(name)
-    row = f"| {n} | [{title}](notebooks/{name}.ipynb) | {teaching} | {exercises} |\n"
-    lines = readme.splitlines(keepends=True)
-    rows = [i for i, line in enumerate(lines) if re.match(r"\|\s*\d+\s*\|", line)]
-    if not rows:
-        raise LessonError("README.md has no lessons table (rows like '| 1 | [Title](notebooks/...) | ...'); add the "
-                          "row by hand.")
-    for i in rows:
-        if int(lines[i].split("|")[1]) == n:
-            if "](notebooks/" in lines[i]:
-                raise LessonError(f"README.md already links lesson {n}: {lines[i].strip()}")
-            lines[i] = row
-            return "".join(lines)
-    before = [i for i in rows if int(lines[i].split("|")[1]) < n]
-    at = (before[-1] + 1) if before else rows[0]
-    return "".join(lines[:at] + [row] + lines[at:])
+def _files(lessons: list[manifest.Lesson]) -> tuple[manifest.Need, ...]:
+    """The template's files, declared as the course's lessons already declare them (with their stand-ins)."""
+    known = {need.asset: need for lesson in lessons for need in lesson.files}
+    return tuple(known.get(name, manifest.Need(name)) for name in TEMPLATE_FILES)
 
 
 def create(name: str, title: str = "", root: Path = ROOT) -> Path:
@@ -71,21 +49,26 @@ def create(name: str, title: str = "", root: Path = ROOT) -> Path:
     target = notebooks / f"{name}.ipynb"
     if target.exists():
         raise LessonError(f"{target.relative_to(root)} exists already: choose another NAME (nothing was changed).")
-    taken = [p.name for p in notebooks.glob(f"{name[:2]}_*.ipynb")]
+    lessons = course.load(root)
+    taken = sorted({p.stem for p in notebooks.glob(f"{name[:2]}_*.ipynb")}
+                   | {x.name for x in lessons if x.number == int(name[:2])})
     if taken:
         raise LessonError(f"Lesson number {name[:2]} is taken by {', '.join(taken)}: choose another number.")
     title = title.strip() or name[3:].replace("_", " ").capitalize()
     nb = nbformat.read(notebooks / "_template.ipynb", as_version=4)
+    minutes = re.search(r"Teaching: (\d+) min · Exercises: (\d+) min", nb.cells[0].source)
+    if not minutes:
+        raise LessonError("notebooks/_template.ipynb: its first cell has no 'Teaching: NN min · Exercises: NN min' "
+                          "line; put it back (CONTRIBUTING.md, 'Anatomy of a lesson').")
+    lesson = manifest.Lesson(name, int(name[:2]), title, title, int(minutes[1]), int(minutes[2]),
+                             files=_files(lessons))
     for cell in nb.cells:
         cell.id = uuid.uuid4().hex[:8]
-        cell.source = (cell.source.replace("# Lesson N: TITLE", f"# Lesson {_number(name)}: {title}")
-                       .replace('"LESSON_NAME"', f'"{name}"'))
-    teaching, exercises = re.search(r"Teaching: (\d+ min) · Exercises: (\d+ min)", nb.cells[0].source).groups()
-    toc = add_to_toc((root / "_toc.yml").read_text(encoding="utf-8"), name)
-    readme = add_to_readme((root / "README.md").read_text(encoding="utf-8"), name, title, teaching, exercises)
+        cell.source = cell.source.replace('"LESSON_NAME"', f'"{name}"')
+    nb.cells[0].source = course.header(nb.cells[0].source, lesson, "notebooks/_template.ipynb")
+    manifest.dump([*lessons, lesson], root / course.MANIFEST)
     nbformat.write(nb, target)
-    (root / "_toc.yml").write_text(toc, encoding="utf-8")
-    (root / "README.md").write_text(readme, encoding="utf-8")
+    course.sync(root, only=("readme", "intro", "toc"))
     return target
 
 
@@ -95,13 +78,15 @@ def main(argv: list[str]) -> int:
         return 2
     try:
         path = create(argv[0], argv[1] if len(argv) > 1 else "")
-    except LessonError as err:
+    except (LessonError, manifest.ManifestError, course.ViewError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"Created {path.relative_to(ROOT)}; added it to _toc.yml and to README.md's lessons table.\n"
+    print(f"Created {path.relative_to(ROOT)} and its entry in {course.MANIFEST}; README.md, book/intro.md and "
+          "_toc.yml list it.\n"
           "Next steps (CONTRIBUTING.md, 'Adding a lesson'):\n"
-          "  1. write the lesson (title, questions, objectives, sections, challenge, keypoints; replace MNIST);\n"
-          "  2. declare the files it needs in src/tlcourse/preflight.py (LESSON_FILES);\n"
+          "  1. write the lesson (questions, objectives, sections, challenge, keypoints; replace MNIST);\n"
+          f"  2. in {course.MANIFEST}: its title and short title, minutes, the files it needs (`files:`), and its\n"
+          "     anchors and bench pipeline if it has them; then python tools/course.py sync;\n"
           f"  3. python tools/nbrefs.py refresh {path.relative_to(ROOT)}   # saves the reference outputs;\n"
           "  4. make test.")
     return 0

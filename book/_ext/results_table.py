@@ -29,27 +29,15 @@ DOCNAMES = ("results", "book/instructor_notes")
 CHART_DIR = "_build/results_charts"   # under the book's root; Sphinx copies the images into _images/
 
 # Headline figures of the course's anchors for a full run with real data and weights. They are the anchors'
-# numbers, quoted with their source, never this build's.
-ANCHORS = {
-    "03_resnet50_features": [
-        ("CIFAR-10, ResNet50 bottleneck features + small head, test accuracy", 0.886,
-         "the seed blog post on CIFAR-10 (88.58% on the test set)"),
-    ],
-    "04_densenet121_dollar_street": [
-        ("Dollar Street 10, DenseNet121 frozen features, validation accuracy", 0.64,
-         "The Carpentries, Introduction to deep learning, episode 'Transfer learning'"),
-    ],
-    "05_mobilenetv2_cats_dogs": [
-        ("cats vs dogs, MobileNetV2 feature extraction, validation accuracy", 0.96,
-         "TensorFlow tutorial 'Transfer learning and fine-tuning' and the seed slides (about 96%)"),
-        ("cats vs dogs, MobileNetV2 after fine-tuning, validation accuracy", 0.98,
-         "TensorFlow tutorial 'Transfer learning and fine-tuning' and the seed slides (about 98%)"),
-    ],
-    "06_efficientnetb0_food": [
-        ("10 food classes, 10% of the data, EfficientNetB0, validation accuracy", 0.888,
-         "Zero to Mastery TensorFlow course, notebook 05 (the seed notes: 88.8%)"),
-    ],
-}
+# numbers, quoted with their source, never this build's: (label, value, source) from the lesson manifest
+# (src/tlcourse/lessons.yml, `anchors:`), where each gives the exact sentence it comes from.
+def _anchors() -> dict[str, list[tuple[str, float, str]]]:
+    from tlcourse import lessons
+
+    return {x.name: [(a.label, a.value, a.citation) for a in x.anchors] for x in lessons.load() if x.anchors}
+
+
+ANCHORS = _anchors()
 
 
 def _results_dir(app) -> Path:

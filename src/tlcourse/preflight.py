@@ -6,76 +6,26 @@ fail minutes into the build; this check fails within seconds instead, with one s
 missing, why, and what to do. Offline (``TLCOURSE_OFFLINE=1``) a missing file that has an announced stand-in is
 listed as "stand-in will be used" and does not stop the build.
 
-A new lesson declares its files here (see CONTRIBUTING.md).
+A lesson declares its files in the lesson manifest, ``src/tlcourse/lessons.yml`` (see CONTRIBUTING.md).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import time
 import warnings
 from pathlib import Path
 
 from . import assets
+from .lessons import Need
+from .lessons import load as _load_lessons
 
 __all__ = ["Need", "LESSON_FILES", "check", "main"]
 
 
-@dataclasses.dataclass(frozen=True)
-class Need:
-    """One file a lesson needs (a registry name). ``standin``: what the lesson uses instead when it is missing
-    offline (None: nothing, the lesson cannot run without it); ``standin_needs``: registry names the stand-in
-    itself reads; ``local``: a folder that holds the same real data offline (e.g. a Debian package)."""
-
-    asset: str
-    standin: str | None = None
-    standin_needs: tuple[str, ...] = ()
-    local: str | None = None
-
-
-_FASHION = tuple(f"fashion-mnist-{p}" for p in ("train-images", "train-labels", "t10k-images", "t10k-labels"))
-_DEBIAN_FASHION = "/usr/share/datasets/fashion-mnist"
-
-LESSON_FILES: dict[str, tuple[Need, ...]] = {
-    "01_save_load_resume": (
-        Need("mnist.npz", "the real MNIST test set split 8,000/2,000", ("mnist-test-images", "mnist-test-labels")),
-    ),
-    "02_emnist_head_swap": (
-        Need("emnist.zip", "synthetic glyphs of the 47 characters", ("emnist-balanced-mapping",)),
-        *(Need(name, local=_DEBIAN_FASHION) for name in _FASHION),
-    ),
-    "03_resnet50_features": (
-        Need("emnist.zip", "synthetic glyphs of the 47 characters", ("emnist-balanced-mapping",)),
-        Need("resnet50_no_top", "ResNet50 with random weights"),
-        Need("cifar-10-python.tar.gz", "the real CIFAR-10 test set split 8,000/2,000", ("cifar10-test-jpeg",)),
-    ),
-    "04_densenet121_dollar_street": (
-        *(Need(f"dollar-street-{part}", "real CIFAR-10 test photos upscaled to 64x64", ("cifar10-test-jpeg",))
-          for part in ("train-images", "train-labels", "test-images", "test-labels")),
-        Need("densenet121_no_top", "DenseNet121 with random weights"),
-        Need("mobilenet_0.25_224_no_top"),   # the lesson's real-transfer comparison needs the real weights
-    ),
-    "05_mobilenetv2_cats_dogs": (
-        Need("cats_and_dogs_filtered.zip"),
-        Need("mobilenet_v2_1.0_160_no_top", "MobileNetV2 with random weights"),
-        Need("mobilenet_0.25_224_no_top"),   # the lesson's real-transfer check needs the real weights
-    ),
-    "06_efficientnetb0_food": (
-        Need("food-10-percent", "real CIFAR-10 test photos written as JPEG folders", ("cifar10-test-jpeg",)),
-        Need("efficientnetb0_no_top", "EfficientNetB0 with random weights"),
-        Need("mobilenet_0.25_224_no_top"),   # the lesson's real-transfer section needs the real weights
-    ),
-    "07_pretrained_model_sources": (
-        Need("mobilenet_0.25_224_no_top"),   # real weights: in every classroom mirror
-        Need("cats_and_dogs_filtered.zip"),
-    ),
-    "08_distributed_training": (
-        Need("mobilenet_0.25_224_no_top"),   # real weights: in every classroom mirror
-        Need("cats_and_dogs_filtered.zip"),
-    ),
-}
+# Each lesson's files, from the lesson manifest (src/tlcourse/lessons.yml, `files:` of each lesson).
+LESSON_FILES: dict[str, tuple[Need, ...]] = {lesson.name: lesson.files for lesson in _load_lessons()}
 
 # what replaces each file when it is missing (offline): a stand-in, or the same data from a local folder
 LESSON_FILE_STANDIN = {need.asset: need.standin or need.local for needs in LESSON_FILES.values() for need in needs}
@@ -108,7 +58,7 @@ def check(lessons: list[str] | None = None, *, progress: bool = False) -> dict:
     unknown = [name for name in lessons or () if name not in LESSON_FILES]
     if unknown:
         raise KeyError(f"No pre-flight entry for lesson(s) {', '.join(unknown)}; known: {', '.join(LESSON_FILES)}. "
-                       "Declare a new lesson's files in tlcourse/preflight.py (LESSON_FILES).")
+                       "Declare a new lesson's files in src/tlcourse/lessons.yml (its entry's `files:`).")
     users: dict[str, list[str]] = {}
     needs: dict[str, Need] = {}
     for lesson in lessons or list(LESSON_FILES):
