@@ -60,7 +60,7 @@ class Settings:
     lessons: tuple = ()       # empty: every notebooks/[0-9]*.ipynb
 
 
-SMOKE = dict(batch=8, batches=2, repeats=2, cache_images=32, matmul_sizes=(256,), batch_sizes=(1, 8),
+SMOKE = dict(batch=8, batches=2, repeats=3, cache_images=32, matmul_sizes=(256,), batch_sizes=(1, 8),
              threads=((1, 1), (0, 0)), backbones=("MobileNet_025",), autotune_passes=3)
 
 
