@@ -55,10 +55,13 @@ book-strict: $(STAMP)  ## the book build the tests use: quick profile, offline, 
 	@$(TEST_ENV) $(BIN)/python -m tlcourse preflight
 	set -o pipefail; $(TEST_ENV) $(BIN)/jupyter-book build . -W --keep-going 2>&1 | { $(NOISE) || true; }
 
-# Each lesson executes twice: nbval (a new kernel, compared with the reference outputs), then the strict book
-# build (a second new kernel, with the first run's files in place). The same-kernel rerun is `make test-rerun`.
+# Each lesson executes once: nbval runs it in a new kernel and compares the reference outputs, and tools/book_cache.py
+# stores what the kernel printed in the book's execution cache, from which the strict book build renders it (a lesson
+# that failed under nbval is not stored, so the book build executes it again and fails too). The same-kernel rerun
+# is `make test-rerun`.
 test: check  ## check, unit tests, every lesson through nbval, strict book build (quick, offline; < 25 min)
-	$(TEST_ENV) $(BIN)/python -m pytest tests $(LESSONS) $(PYTEST_NB) --ignore=tests/test_book_browser.py -v
+	$(TEST_ENV) TLCOURSE_BOOK_CACHE=$(CURDIR)/_build/.jupyter_cache $(BIN)/python -m pytest tests $(LESSONS) \
+	  $(PYTEST_NB) -p tools.book_cache --ignore=tests/test_book_browser.py -v --durations=15
 	$(MAKE) --no-print-directory book-strict
 	$(TEST_ENV) $(BIN)/python -m pytest -q tests/test_idempotence.py -k reload
 	$(MAKE) --no-print-directory test-browser

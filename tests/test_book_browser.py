@@ -193,3 +193,43 @@ def test_axe_finds_no_serious_or_critical_violation(browser, server, axe_source,
     bad = [f"{v['id']} ({v['impact']}): {v['help']} — e.g. {[n['target'] for n in v['nodes'][:3]]}"
            for v in result if v.get("impact") in ("serious", "critical")]
     assert not bad, f"{page}: axe-core violations:\n" + "\n".join(bad)
+
+
+def _page_text(path: Path) -> str:
+    from html.parser import HTMLParser
+
+    class Text(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.parts, self.skip = [], 0
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("script", "style")
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("script", "style") and self.skip > 0
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return "".join(parser.parts)
+
+
+def test_the_lessons_show_no_course_machinery_and_no_tensorflow_log_lines():
+    """The rendered lessons (text of _build/html/notebooks/*.html): no nbval markers, save calls, Colab installs or
+    TensorFlow INFO/WARNING lines, and at most 16 run.record/run.timer/assert in all lessons (the ones that teach)."""
+    pages = sorted((HTML / "notebooks").glob("[0-9][0-9]_*.html"))
+    assert pages, f"no lesson pages under {HTML / 'notebooks'}"
+    counts = {}
+    for page in pages:
+        text = _page_text(page)
+        counts[page.stem] = {k: text.count(k) for k in ("NBVAL_CHECK_OUTPUT", "run.save(", "%pip install",
+                                                        "INFO:tensorflow", "WARNING:", "run.record(", "run.timer(",
+                                                        "assert ")}
+    shown = {k: sum(c[k] for c in counts.values()) for k in next(iter(counts.values()))}
+    for key in ("NBVAL_CHECK_OUTPUT", "run.save(", "%pip install", "INFO:tensorflow", "WARNING:"):
+        assert shown[key] == 0, (key, {p: c[key] for p, c in counts.items() if c[key]})
+    assert shown["run.record("] + shown["run.timer("] + shown["assert "] <= 16, counts

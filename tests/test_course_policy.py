@@ -37,6 +37,24 @@ def test_outputs_only_in_reference_cells(path):
     assert nbrefs.problems(nbformat.read(path, as_version=4)) == []
 
 
+def is_bookkeeping(cell) -> bool:
+    """A cell of the run's bookkeeping: removed from the book (remove-cell), its input collapsed in JupyterLab."""
+    return ("remove-cell" in cell.metadata.get("tags", [])
+            and cell.metadata.get("jupyter", {}).get("source_hidden") is True)
+
+
+def visible_machinery(nb) -> int:
+    """run.record( + run.timer( + assert in the cells a reader of the book sees (the issue's measure)."""
+    return sum(c.source.count(word) for c in nb.cells if c.cell_type == "code"
+               and "remove-cell" not in c.metadata.get("tags", []) for word in ("run.record(", "run.timer(", "assert "))
+
+
+def test_the_machinery_in_view_stays_within_budget():
+    """At most 16 run.record/run.timer/assert in the shown cells of all lessons: the ones that teach."""
+    counts = {p.name: visible_machinery(nbformat.read(p, as_version=4)) for p in NOTEBOOKS}
+    assert sum(counts.values()) <= 16, counts
+
+
 def anatomy_problems(nb) -> list[str]:
     """What a lesson lacks of the anatomy CONTRIBUTING.md describes (empty list when complete)."""
     md = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
@@ -51,6 +69,9 @@ def anatomy_problems(nb) -> list[str]:
     colab = [c for c in nb.cells if c.cell_type == "code" and "%pip install" in c.source]
     if len(colab) != 1 or "remove-cell" not in colab[0].metadata.get("tags", []):
         out.append("one Colab install cell (%pip install), tagged remove-cell (the book does not show it)")
+    for c in nb.cells:
+        if c.cell_type == "code" and ("run.record(" in c.source or "run.took(" in c.source) and not is_bookkeeping(c):
+            out.append(f"bookkeeping (run.record, run.took) outside a hidden remove-cell cell: {c.source[:60]!r}")
     if any("allow_pickle=True" in c for c in code):
         out.append("allow_pickle=True")
     return out
@@ -102,3 +123,13 @@ def test_each_lesson_states_its_measured_run_time():
     stale = [str(v.path) for v in found if v.stale]
     assert not stale, f"lesson headers not current in {stale}: run python tools/course.py sync"
     assert all(course.RUN_TIME in v.current for v in found)
+
+
+def test_a_reference_output_is_one_stream_however_the_kernel_flushed_it():
+    """nbrefs keeps stdout of reference cells as one output (as nbval compares it) and drops stderr."""
+    cell = nbformat.v4.new_code_cell("print('one image:', (28, 28))", metadata={"tags": [nbrefs.TAG]})
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="one image:"),
+                    nbformat.v4.new_output("stream", name="stderr", text="a warning\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text=" (28, 28)\n")]
+    nb = nbrefs.strip(nbformat.v4.new_notebook(cells=[cell]))
+    assert [(o.name, o.text) for o in nb.cells[0].outputs] == [("stdout", "one image: (28, 28)\n")]

@@ -112,8 +112,9 @@ PIPELINES = {
                 "224×224 uint8 arrays)",
     "map": "uint8 arrays → from_tensor_slices → batch → map(resize, preprocess_input) → prefetch: how lesson 3 "
            "extracted its features before `make bench` showed the cost",
-    "folder_cached": "cats_and_dogs_filtered JPEGs → image_dataset_from_directory → unbatch → cache → shuffle → "
-                     "batch → prefetch, as lessons 5 and 6 build it; warm = after the first pass filled the cache",
+    "folder_cached": "cats_and_dogs_filtered JPEGs → image_dataset_from_directory → unbatch → assert_cardinality → "
+                     "cache → shuffle → batch → prefetch, as lessons 5 and 6 build it; warm = after the first pass "
+                     "filled the cache",
 }
 
 
@@ -240,11 +241,14 @@ def pipeline(bb: Backbone, run, s: Settings, n_images: int):
             (x, y), _, _ = datasets.load_dollar_street(run, seed=run.seed)
         else:
             train_dir, _, _ = datasets.load_cats_vs_dogs(run)
-            files = keras.utils.image_dataset_from_directory(train_dir, shuffle=True, seed=run.seed,
-                                                             batch_size=s.batch, image_size=(bb.size, bb.size),
-                                                             verbose=False).take(-(-n_images // s.batch))
+            loaded = keras.utils.image_dataset_from_directory(train_dir, shuffle=True, seed=run.seed,
+                                                              batch_size=s.batch, image_size=(bb.size, bb.size),
+                                                              verbose=False)
+            files = loaded.take(-(-n_images // s.batch))
             if bb.pipeline == "folder_cached":
-                ds = (files.unbatch().cache().shuffle(n_images, seed=run.seed, reshuffle_each_iteration=True)
+                n_taken = min(-(-n_images // s.batch) * s.batch, len(loaded.file_paths))   # as the lessons count
+                ds = (files.unbatch().apply(tf.data.experimental.assert_cardinality(n_taken)).cache()
+                      .shuffle(n_images, seed=run.seed, reshuffle_each_iteration=True)
                       .batch(s.batch).prefetch(tf.data.AUTOTUNE))
                 return ds, shape
             x, y = (np.concatenate(parts) for parts in zip(*[(i.numpy().astype("uint8"), label.numpy())

@@ -32,9 +32,17 @@ def strip(nb):
             continue
         cell.metadata.pop("execution", None)
         if is_reference(cell):
-            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+            kept = []
             for o in cell.outputs:
+                if o.output_type == "stream" and o.name == "stderr":
+                    continue
                 o.pop("metadata", None) if o.output_type == "stream" else None
+                if o.output_type == "stream" and kept and kept[-1].output_type == "stream" \
+                        and kept[-1].name == o.name:
+                    kept[-1].text += o.text      # one stream, however the kernel happened to flush it
+                else:
+                    kept.append(o)
+            cell.outputs = kept
         else:
             cell.outputs = []
             cell.execution_count = None

@@ -11,9 +11,11 @@ Directives:
 ``course-checks``
     The test suite's own measurements (reliability.json, idempotence.json), for the instructor notes.
 
-Sphinx reads documents in sorted order, so ``results.md`` and ``book/instructor_notes.md`` are read after
-``notebooks/*`` has been executed (or taken from the cache). Both pages are re-read on every build so they always
-show the newest results in ``TLCOURSE_RESULTS_DIR`` (default ``_build/results``).
+Sphinx reads documents in sorted order and myst-nb executes each lesson while reading it: ``results.md`` is read
+after ``notebooks/*``, but ``book/instructor_notes.md`` before them. So ``lesson-timings`` and ``course-checks``
+leave a placeholder that is filled when the page is written (``doctree-resolved``, after every lesson ran), while
+``results-table`` (whose charts Sphinx must collect while reading) is built in place. Both pages are re-read on every
+build so they always show the newest results in ``TLCOURSE_RESULTS_DIR`` (default ``_build/results``).
 """
 
 from __future__ import annotations
@@ -196,20 +198,43 @@ class ResultsTable(Directive):
         return sections
 
 
+class pending_results(nodes.General, nodes.Element):
+    """A placeholder for a table filled in when the page is written, after every lesson has run."""
+
+
+def _placeholder(kind: str) -> list[nodes.Node]:
+    return [pending_results(kind=kind)]
+
+
+def _fill_placeholders(app, doctree, docname):
+    for node in list(doctree.findall(pending_results)):
+        build = {"lesson-timings": _lesson_timings, "course-checks": _course_checks}[node["kind"]]
+        new = build(app) or [nodes.paragraph(text="")]
+        for part in new:              # read-time ids are assigned already: give the new tables theirs (numfig)
+            for table in part.findall(nodes.table):
+                if not table["ids"]:
+                    doctree.set_id(table)
+        node.replace_self(new)
+
+
 class LessonTimings(Directive):
-    """Minutes per lesson measured by this build: the lessons' own timers, not numbers typed by hand."""
+    """Minutes per lesson measured by this build: the lessons' own timings, not numbers typed by hand."""
     has_content = False
 
     def run(self):
-        lessons, _ = _load(self.state.document.settings.env.app)
-        if not lessons:
-            return [nodes.paragraph(text="No lesson has written results in this build yet, so there are no "
-                                         "measured times to show.")]
-        rows = [[r["lesson"], r.get("profile", "?"), _device(r), f"{r.get('total_wall_time_s', 0) / 60:.1f}",
-                 "; ".join(f"{k} {v:.0f} s" for k, v in r.get("timings_s", {}).items()) or "–",
-                 "yes" if _uses_standin(r) else "no"] for r in lessons]
-        return [_table(["lesson", "profile", "device", "minutes (whole lesson)", "timed steps", "stand-ins"], rows,
-                       caption="Lesson run times measured by the build of this book")]
+        return _placeholder("lesson-timings")
+
+
+def _lesson_timings(app) -> list[nodes.Node]:
+    lessons, _ = _load(app)
+    if not lessons:
+        return [nodes.paragraph(text="No lesson has written results in this build yet, so there are no "
+                                     "measured times to show.")]
+    rows = [[r["lesson"], r.get("profile", "?"), _device(r), f"{r.get('total_wall_time_s', 0) / 60:.1f}",
+             "; ".join(f"{k} {v:.0f} s" for k, v in r.get("timings_s", {}).items()) or "–",
+             "yes" if _uses_standin(r) else "no"] for r in lessons]
+    return [_table(["lesson", "profile", "device", "minutes (whole lesson)", "timed steps", "stand-ins"], rows,
+                   caption="Lesson run times measured by the build of this book")]
 
 
 class CourseChecks(Directive):
@@ -217,24 +242,28 @@ class CourseChecks(Directive):
     has_content = False
 
     def run(self):
-        _, checks = _load(self.state.document.settings.env.app)
-        if not checks:
-            return [nodes.paragraph(text="No test-suite measurements in this build (they are written by make test: "
-                                         "reliability.json and idempotence.json).")]
-        out = []
-        rel = checks.get("reliability")
-        if isinstance(rel, dict) and "faults_tried" in rel:
-            out.append(nodes.paragraph(text=(
-                f"Download and file faults injected by the tests: {rel['faults_tried']} tried, "
-                f"{rel['faults_survived']} survived, {rel['files_lost_or_corrupted']} files lost or corrupted.")))
-        idem = checks.get("idempotence")
-        if isinstance(idem, dict) and idem:
-            rows = [[name, _fmt(v.get("seconds_run_1")), _fmt(v.get("seconds_run_2")), v.get("profile", "?"),
-                     str(len(v.get("reference_cells_changed_on_rerun", [])))]
-                    for name, v in sorted(idem.items()) if isinstance(v, dict)]
-            out.append(_table(["lesson", "first run (s)", "second run (s)", "profile", "reference cells changed"],
-                              rows, caption="Every lesson run twice in one kernel"))
-        return out
+        return _placeholder("course-checks")
+
+
+def _course_checks(app) -> list[nodes.Node]:
+    _, checks = _load(app)
+    if not checks:
+        return [nodes.paragraph(text="No test-suite measurements in this build (they are written by make test: "
+                                     "reliability.json and idempotence.json).")]
+    out = []
+    rel = checks.get("reliability")
+    if isinstance(rel, dict) and "faults_tried" in rel:
+        out.append(nodes.paragraph(text=(
+            f"Download and file faults injected by the tests: {rel['faults_tried']} tried, "
+            f"{rel['faults_survived']} survived, {rel['files_lost_or_corrupted']} files lost or corrupted.")))
+    idem = checks.get("idempotence")
+    if isinstance(idem, dict) and idem:
+        rows = [[name, _fmt(v.get("seconds_run_1")), _fmt(v.get("seconds_run_2")), v.get("profile", "?"),
+                 str(len(v.get("reference_cells_changed_on_rerun", [])))]
+                for name, v in sorted(idem.items()) if isinstance(v, dict)]
+        out.append(_table(["lesson", "first run (s)", "second run (s)", "profile", "reference cells changed"],
+                          rows, caption="Every lesson run twice in one kernel"))
+    return out
 
 
 def _always_reread(app, env, added, changed, removed):
@@ -246,4 +275,5 @@ def setup(app):
     app.add_directive("lesson-timings", LessonTimings)
     app.add_directive("course-checks", CourseChecks)
     app.connect("env-get-outdated", _always_reread)
+    app.connect("doctree-resolved", _fill_placeholders)
     return {"version": "0.2", "parallel_read_safe": False, "parallel_write_safe": True}

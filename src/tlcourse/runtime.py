@@ -129,12 +129,12 @@ class Run:
         self.weights[key] = {"description": description, "real": real, "source": source}
 
     # ---------------------------------------------------------------- measurements
-    def record(self, phase: str, **metrics) -> dict:
-        """Record metrics of a phase (e.g. ``run.record("test", accuracy=0.97)``); returns them."""
+    def record(self, phase: str, **metrics) -> None:
+        """Record metrics of a phase (e.g. ``run.record("test", accuracy=0.97)``). Returns nothing, so that a
+        notebook cell ending with it shows no output."""
         clean = {k: (float(v) if hasattr(v, "__float__") and not isinstance(v, (bool, int)) else v)
                  for k, v in metrics.items()}
         self.metrics.setdefault(phase, {}).update(clean)
-        return clean
 
     @contextlib.contextmanager
     def timer(self, phase: str):
@@ -147,14 +147,14 @@ class Run:
             print(f"⏱ {phase}: {self.timings[phase]:.1f} s wall time ({self.describe_device()}, "
                   f"profile {self.profile})")
 
-    def took(self, phase: str) -> float:
-        """Record the wall time of the cell that ran before this one as ``phase`` (notebooks: the hooks
-        :func:`start` installs time every cell) and return it in seconds."""
+    def took(self, phase: str) -> None:
+        """Record the wall time of the cell that ran before this one as ``phase``, in seconds (notebooks: the hooks
+        :func:`start` installs time every cell). Lessons call it in a hidden bookkeeping cell right after the timed
+        one; it returns nothing, so that cell shows no output."""
         if len(self._cell_seconds) < 1:
             raise RuntimeError("run.took() times the cell run before it, in a notebook started with "
                                "tlcourse.start(); in a script use `with run.timer(...):`.")
         self.timings[phase] = round(self._cell_seconds[-1], 3)
-        return self.timings[phase]
 
     # ---------------------------------------------------------------- notebook hooks
     def _pre_run_cell(self, *_):
@@ -251,7 +251,12 @@ def start(lesson: str, profiles: dict[str, dict], seed: int = 42) -> Run:
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed={seed!r}: use a non-negative integer, e.g. seed=42.")
     import keras
+    import tensorflow as tf
 
+    # In Jupyter, TensorFlow's Python logger prints INFO messages to stdout ("INFO:tensorflow:Assets written to ...",
+    # every step of tf.distribute's set-up): tensorflow/python/platform/tf_logging.py sets level INFO when it finds an
+    # interactive shell. Outside Jupyter its level is WARNING; lessons get the same. Warnings and errors still show.
+    tf.get_logger().setLevel("WARNING")
     device = detect_device()
     profile = choose_profile(device["kind"])
     keras.utils.set_random_seed(seed)  # Python, NumPy and TensorFlow generators in one call
