@@ -58,10 +58,12 @@ class Settings:
     autotune_passes: int = 20  # passes per way of feeding in the autotuning comparison
     backbones: tuple = field(default_factory=lambda: tuple(BACKBONES))   # every backbone of the lesson manifest
     lessons: tuple = ()       # empty: every notebooks/[0-9]*.ipynb
+    knobs_backbone: str = "MobileNetV2"   # the knobs part's model (lesson 5's); --smoke takes the cheapest
 
 
 SMOKE = dict(batch=8, batches=2, repeats=3, cache_images=32, matmul_sizes=(256,), batch_sizes=(1, 8),
-             threads=((1, 1), (0, 0)), backbones=("MobileNet_025",), autotune_passes=3)
+             threads=((1, 1), (0, 0)), backbones=("MobileNet_025",), autotune_passes=3,
+             knobs_backbone="MobileNet_025")
 
 
 @dataclass
@@ -381,7 +383,7 @@ def _threads_worker(intra: int, inter: int, s: Settings) -> dict:
 
     tf.config.threading.set_intra_op_parallelism_threads(intra)
     tf.config.threading.set_inter_op_parallelism_threads(inter)
-    bb = BACKBONES["MobileNetV2"]
+    bb = BACKBONES[s.knobs_backbone]
     ds, shape = pipeline(bb, _run(), s, s.batch * s.batches)
     r = against_model_alone(build(bb), ds, shape, s)
     return {"intra_op": intra, "inter_op": inter,
@@ -392,7 +394,7 @@ def part_knobs(s: Settings, run) -> dict:
     import keras
     import tensorflow as tf
 
-    bb = BACKBONES["MobileNetV2"]
+    bb = BACKBONES[s.knobs_backbone]
     log(f"knobs: {bb.label}: threads (a fresh process each)")
     threads = []
     for intra, inter in s.threads:
