@@ -21,6 +21,9 @@ def test_pretrained_real_weights_from_mirror(course_env, shared_mirror, monkeypa
     run = _run()
     assert models.pretrained(run, "mobilenet_0.25_224_no_top", "MobileNet") == "imagenet"
     assert run.weights["MobileNet"]["real"] is True and not run.standins
+    assert models.weights_label(run, "MobileNet") == "ImageNet"
+    with pytest.raises(KeyError, match="call tlcourse.models.pretrained"):
+        models.weights_label(run, "MobileNetV3")
     # a backbone whose weights are not to be had offline: announced stand-in
     if not assets.keras_file_available("resnet50_no_top"):
         assert models.pretrained(run, "resnet50_no_top", "ResNet50") is None
@@ -115,6 +118,7 @@ def test_offline_substitute_is_announced_and_holds_real_imagenet_weights(course_
     assert run.standins[-1]["replaces"] == ("Keras's MobileNetV2 ImageNet weights "
                                             "(mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5)")
     assert "converted from torchvision" in run.weights["MobileNetV2"]["description"]
+    assert models.weights_label(run, "MobileNetV2") == "ImageNet, converted from torchvision: offline substitute"
     model = keras.applications.MobileNetV2(weights=weights, input_shape=(225, 225, 3))
     train_dir, _, _ = tlcourse.datasets.load_cats_vs_dogs(run)
     photos = sorted((train_dir / "cats").glob("*.jpg"))[:20]
@@ -130,3 +134,4 @@ def test_without_substitute_file_a_random_standin_is_announced(course_env, offli
     assert models.pretrained(run, "mobilenet_v2_1.0_160_no_top", "MobileNetV2") is None
     assert run.standins[-1]["standin"] == "random initial weights (weights=None)"
     assert run.weights["MobileNetV2"]["real"] is False
+    assert models.weights_label(run, "MobileNetV2") == "random weights: stand-in"

@@ -19,7 +19,7 @@ from . import assets, datasets
 from .files import atomic_write
 from .registry import SUBSTITUTES
 
-__all__ = ["pretrained", "mnist_dense", "mnist_dense_model", "MNIST_DENSE_LAYERS"]
+__all__ = ["pretrained", "weights_label", "mnist_dense", "mnist_dense_model", "MNIST_DENSE_LAYERS"]
 
 
 def pretrained(run, name: str, model: str) -> str | None:
@@ -39,7 +39,7 @@ def pretrained(run, name: str, model: str) -> str | None:
                          "of the weights, e.g. 'resnet50_no_top' (python -m tlcourse list shows them).")
     if assets.keras_file_available(name):
         run.used_weights(model, f"{model} ImageNet weights ({asset.filename})", real=True,
-                         source=str(assets.locate(asset)))
+                         source=str(assets.locate(asset)), kind="keras")
         return "imagenet"
     path = None
     if name in SUBSTITUTES:
@@ -51,12 +51,26 @@ def pretrained(run, name: str, model: str) -> str | None:
                     "Keras's file is not in the cache or the mirror. The features are real ImageNet features from "
                     "another training run, so results differ a little from those with Keras's weights.")
         run.used_weights(model, f"{model} ImageNet weights converted from torchvision ({path.name}), an offline "
-                         "substitute for Keras's file", real=True, source=str(path))
+                         "substitute for Keras's file", real=True, source=str(path), kind="substitute")
         return str(path)
     run.standin("random initial weights (weights=None)", f"{model} ImageNet weights",
                 f"{asset.filename} is not in the cache or the mirror.")
-    run.used_weights(model, f"{model} with random weights (stand-in)", real=False)
+    run.used_weights(model, f"{model} with random weights (stand-in)", real=False, kind="random")
     return None
+
+
+WEIGHTS_LABELS = {"keras": "ImageNet", "substitute": "ImageNet, converted from torchvision: offline substitute",
+                  "random": "random weights: stand-in"}
+
+
+def weights_label(run, model: str) -> str:
+    """A short label for the weights :func:`pretrained` gave ``model`` in this run, for printed results and tables:
+    "ImageNet", "ImageNet, converted from torchvision: offline substitute" or "random weights: stand-in"."""
+    entry = run.weights.get(model)
+    if entry is None or entry.get("kind") not in WEIGHTS_LABELS:
+        raise KeyError(f"no weights recorded for {model!r}: call tlcourse.models.pretrained(run, <file>, {model!r}) "
+                       "first, with the same model name.")
+    return WEIGHTS_LABELS[entry["kind"]]
 
 
 # --------------------------------------------------------------------------- lesson 1's network

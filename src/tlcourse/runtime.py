@@ -125,8 +125,9 @@ class Run:
     def used_data(self, key: str, description: str, *, real: bool, source: str = "") -> None:
         self.data[key] = {"description": description, "real": real, "source": source}
 
-    def used_weights(self, key: str, description: str, *, real: bool, source: str = "") -> None:
-        self.weights[key] = {"description": description, "real": real, "source": source}
+    def used_weights(self, key: str, description: str, *, real: bool, source: str = "", kind: str = "") -> None:
+        """Record the weights behind ``key``; ``kind`` (from ``models.pretrained``): "keras", "substitute", "random"."""
+        self.weights[key] = {"description": description, "real": real, "source": source, "kind": kind}
 
     # ---------------------------------------------------------------- measurements
     def record(self, phase: str, **metrics) -> None:
