@@ -246,9 +246,10 @@ def pipeline(bb: Backbone, run, s: Settings, n_images: int):
             loaded = keras.utils.image_dataset_from_directory(train_dir, shuffle=True, seed=run.seed,
                                                               batch_size=s.batch, image_size=(bb.size, bb.size),
                                                               verbose=False)
-            files = loaded.take(-(-n_images // s.batch))
+            n_batches = -(-n_images // s.batch)
+            files = loaded.take(n_batches)
             if bb.pipeline == "folder_cached":
-                n_taken = min(-(-n_images // s.batch) * s.batch, len(loaded.file_paths))   # as the lessons count
+                n_taken = min(n_batches * s.batch, len(loaded.file_paths))   # as the lessons count
                 ds = (files.unbatch().apply(tf.data.experimental.assert_cardinality(n_taken)).cache()
                       .shuffle(n_images, seed=run.seed, reshuffle_each_iteration=True)
                       .batch(s.batch).prefetch(tf.data.AUTOTUNE))

@@ -32,9 +32,7 @@ def _is_cell(item) -> bool:
 
 def pytest_runtest_setup(item):
     if _cache_dir() and _is_cell(item):
-        run = _runs.setdefault(str(item.parent.path), {"nb": item.parent.nb, "outputs": {}, "ok": True,
-                                                       "start": time.time(), "cells": 0})
-        run["cells"] += 1
+        _runs.setdefault(str(item.parent.path), {"nb": item.parent.nb, "outputs": {}, "ok": True, "start": time.time()})
 
 
 def pytest_runtest_makereport(item, call):

@@ -208,8 +208,7 @@ def _placeholder(kind: str) -> list[nodes.Node]:
 
 def _fill_placeholders(app, doctree, docname):
     for node in list(doctree.findall(pending_results)):
-        build = {"lesson-timings": _lesson_timings, "course-checks": _course_checks}[node["kind"]]
-        new = build(app) or [nodes.paragraph(text="")]
+        new = _BUILDERS[node["kind"]](app) or [nodes.paragraph(text="")]
         for part in new:              # read-time ids are assigned already: give the new tables theirs (numfig)
             for table in part.findall(nodes.table):
                 if not table["ids"]:
@@ -264,6 +263,9 @@ def _course_checks(app) -> list[nodes.Node]:
         out.append(_table(["lesson", "first run (s)", "second run (s)", "profile", "reference cells changed"],
                           rows, caption="Every lesson run twice in one kernel"))
     return out
+
+
+_BUILDERS = {"lesson-timings": _lesson_timings, "course-checks": _course_checks}   # what fills each placeholder
 
 
 def _always_reread(app, env, added, changed, removed):
