@@ -30,6 +30,56 @@ def test_pretrained_real_weights_from_mirror(course_env, shared_mirror, monkeypa
         assert run.standins[-1]["replaces"] == "ResNet50 ImageNet weights"
 
 
+@pytest.mark.parametrize("model, preprocess", [
+    ("ResNet50", "resnet50"), ("DenseNet121", "densenet"), ("EfficientNetB0", None)])
+def test_backbone_substitute_computes_mobilenet_v2_on_the_named_networks_input(course_env, shared_mirror, monkeypatch,
+                                                                                model, preprocess):
+    """Offline without the named network's weights, backbone() builds MobileNetV2 with the converted ImageNet weights
+    behind a fixed conversion of the named network's prepared input: it must compute exactly what MobileNetV2 computes
+    on its own preprocess_input, announce itself once, and keep the random weights on record."""
+    import keras
+
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    registry_name = models.BACKBONES[model][0]
+    if assets.keras_file_available(registry_name):
+        pytest.skip(f"{model}'s own weights are here: no substitute is built")
+    run = _run()
+    assert models.pretrained(run, registry_name, model) is None
+    constructor = models.backbone(run, model)
+    assert constructor is not getattr(keras.applications, model)
+    assert models.backbone(run, model) is not None and len(run.standins) == 2      # announced once, not twice
+    assert run.weights[model]["kind"] == "network" and run.weights[model]["real"] is True
+    assert run.weights[f"{model} (architecture sections)"]["kind"] == "random"
+    assert "substitute network" in models.weights_label(run, model)
+
+    pixels = np.random.default_rng(0).uniform(0, 255, (2, 65, 65, 3)).astype("float32")
+    prepare = (lambda x: x) if preprocess is None else getattr(keras.applications, preprocess).preprocess_input
+    base = constructor(include_top=False, weights=None, input_shape=(65, 65, 3), pooling="avg")
+    assert base.name == f"mobilenet_v2_for_{model.lower()}" and base.output_shape == (None, 1280)
+    reference = keras.applications.MobileNetV2(include_top=False, weights=None, input_shape=(65, 65, 3),
+                                               pooling="avg")
+    reference.load_weights(assets.fetch("mobilenet_v2_1.0_torchvision_no_top"))
+    want = reference(keras.applications.mobilenet_v2.preprocess_input(pixels.copy())).numpy()
+    got = base(prepare(pixels.copy())).numpy()
+    assert np.abs(got - want).max() < 1e-4 * max(1.0, np.abs(want).max())
+    # the conversion matters: the raw pixels fed to the same substitute give other features (for every mode but raw)
+    if preprocess is not None:
+        assert np.abs(base(pixels).numpy() - want).max() > 1e-2
+    with pytest.raises(ValueError, match="include_top=False"):
+        constructor(include_top=True)
+
+
+def test_backbone_keeps_kerass_network_when_its_weights_are_here(course_env, shared_mirror, monkeypatch):
+    import keras
+
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    run = _run()
+    run.used_weights("ResNet50", "ResNet50 ImageNet weights", real=True, kind="keras")   # as pretrained() records it
+    assert models.backbone(run, "ResNet50") is keras.applications.ResNet50 and not run.standins
+    with pytest.raises(ValueError, match="choose one of"):
+        models.backbone(run, "VGG16")
+
+
 def test_pretrained_rejects_what_is_not_a_weights_file(course_env):
     with pytest.raises(ValueError, match="not a Keras weights file"):
         models.pretrained(_run(), "mnist.npz", "MNIST")
