@@ -7,9 +7,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # Tests run offline in the quick profile unless told otherwise (e.g. make test TLCOURSE_OFFLINE=0).
-TEST_ENV := TLCOURSE_PROFILE=quick TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1)
+TEST_ENV := TLCOURSE_PROFILE=quick TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1) TLCOURSE_STRICT_CHECKS=1
 PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -p tools.lesson_timings
 LESSONS := $(wildcard notebooks/[0-9]*.ipynb)
+SOLVED := $(shell grep -l 'tlcourse.exercises.check(' $(LESSONS))
 
 # The front door prints progress and results, not TensorFlow's C++ log lines or debugger notices.
 export TF_CPP_MIN_LOG_LEVEL ?= 3
@@ -20,7 +21,7 @@ SHELL := /bin/bash
 # output. Errors, tracebacks and the build's progress stay. NOISE=cat shows everything.
 NOISE ?= grep --line-buffered -vE '^WARNING: All log messages before absl::InitializeLog|^[IW][0-9]{4} |cuda_platform\.cc:[0-9]+\] failed call to cuInit|^\[IPKernelApp\] WARNING \| Kernel is running over TCP'
 
-.PHONY: help install check book book-strict preflight test test-full bench test-browser test-rerun unit notebooks lab \
+.PHONY: help install check book book-strict preflight test test-full bench test-browser test-rerun test-solutions unit notebooks lab \
 	refresh-refs new-lesson \
 	mirror clean
 
@@ -90,6 +91,12 @@ test-browser: $(STAMP)  ## open the built book in headless Chromium: pages, imag
 
 test-rerun: $(STAMP)  ## opt-in: every lesson twice in ONE kernel (as students re-run), about 2x lesson time
 	$(TEST_ENV) TLCOURSE_IDEMPOTENCE=1 $(BIN)/python -m pytest tests/test_idempotence.py -v
+
+# The challenges' solution cells run inside their lessons (they need the lesson's state); with
+# TLCOURSE_STRICT_CHECKS=1 a solution that fails its own check fails the lesson. make test runs them too.
+test-solutions: $(STAMP)  ## the checks' tests, then every lesson with checked challenges through nbval (solutions run)
+	$(TEST_ENV) $(BIN)/python -m pytest -q tests/test_exercises.py
+	$(TEST_ENV) $(BIN)/python -m pytest $(SOLVED) $(PYTEST_NB) -v
 
 unit: $(STAMP)  ## unit tests only (no lesson executed)
 	$(TEST_ENV) $(BIN)/python -m pytest tests -q

@@ -8,16 +8,17 @@
 - ``tlcourse.assets``     every remote file, fetched from cache, mirror or internet, verified (``assets.py``)
 - ``tlcourse.callbacks``  the course's Keras callbacks: a TensorBoard folder per experiment (``callbacks.py``)
 - ``tlcourse.plots``      learning curves, image grids, confusion matrices, parameter tables (``plots.py``)
+- ``tlcourse.exercises``  checks of the challenges' answers, hints and model answers (``exercises.py``)
 - ``tlcourse.checks``     input validation, safe array loading, scanning image folders for broken files (``checks.py``)
 
 Imports flow one way: lesson → ``models`` → ``datasets`` → ``assets`` → ``registry``; no module imports one above
 it (tests/test_package.py).
 """
 
-from . import assets, callbacks, checks, datasets, features, models, plots
+from . import assets, callbacks, checks, datasets, exercises, features, models, plots
 from .plots import param_table, plot_confusion, plot_history, show_images
 from .runtime import Run, start
 
 __version__ = "0.1.0"
-__all__ = ["assets", "callbacks", "checks", "datasets", "features", "models", "plots", "start", "Run", "plot_history",
-           "show_images", "plot_confusion", "param_table"]
+__all__ = ["assets", "callbacks", "checks", "datasets", "exercises", "features", "models", "plots", "start", "Run",
+           "plot_history", "show_images", "plot_confusion", "param_table"]

@@ -1,0 +1,511 @@
+"""Checks for the lessons' challenges: an answer is tested by its result, not by its code.
+
+    tlcourse.exercises.check("01", 1, checkpoint=best, history=history, kept_epoch=3)   # ✓ right, ✗ wrong: look at …
+    tlcourse.exercises.hint("01", 1)                                                    # one more hint at each call
+
+A check never shows a traceback from inside the course: a missing name, a placeholder left as ``...`` or an answer
+of the wrong type is reported as such. Open questions (there is no single right result) say so and print a model
+answer. The course's tests run every lesson's solution cells with ``TLCOURSE_STRICT_CHECKS=1``: then a wrong
+answer raises :class:`ExerciseFailed`, so a broken solution fails ``make test``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from pathlib import Path
+from typing import Callable
+
+__all__ = ["check", "hint", "evaluate", "Verdict", "ExerciseFailed", "CHALLENGES"]
+
+
+class ExerciseFailed(AssertionError):
+    """A checked answer is wrong (raised only with ``TLCOURSE_STRICT_CHECKS=1``, as in the course's tests)."""
+
+
+class Wrong(Exception):
+    """Raised by a checker: the message says what is wrong and what to look at."""
+
+
+@dataclasses.dataclass
+class Verdict:
+    ok: bool
+    lines: list[str]
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclasses.dataclass(frozen=True)
+class Challenge:
+    title: str
+    needs: dict[str, str]                  # name -> what to give (for the message when it is missing)
+    hints: tuple[str, ...]
+    checker: Callable[..., list[str]] | None = None   # returns the ✓ lines, raises Wrong
+    model_answer: str | None = None        # open questions: what a good answer says
+
+
+CHALLENGES: dict[tuple[str, int], Challenge] = {}
+_hints_given: dict[tuple[str, int], int] = {}
+
+
+def _register(lesson: str, number: int, title: str, needs: dict[str, str], hints, model_answer=None):
+    def decorate(fn):
+        CHALLENGES[(lesson, number)] = Challenge(title, needs, tuple(hints), fn, model_answer)
+        return fn
+    return decorate
+
+
+def _challenge(lesson, number) -> Challenge:
+    key = (str(lesson).zfill(2), number)
+    if key not in CHALLENGES:
+        known = ", ".join(f'("{a}", {b})' for a, b in sorted(CHALLENGES))
+        raise KeyError(f"No checked challenge {key[0]}/{number}. Checked challenges: {known}.")
+    return CHALLENGES[key]
+
+
+def evaluate(lesson: str, number: int, **answers) -> Verdict:
+    """The verdict on an answer, without printing it (``check`` prints it)."""
+    ch = _challenge(lesson, number)
+    head = f"Lesson {str(lesson).zfill(2)}, challenge {number} ({ch.title}):"
+    problems = [f"✗ `{n}` is missing: pass it as check(..., {n}=...), {ch.needs[n]}." for n in ch.needs
+                if n not in answers]
+    problems += [f"✗ `{n}` is still a placeholder: replace the `...` with {ch.needs[n]}." for n in ch.needs
+                 if n in answers and (answers[n] is Ellipsis or answers[n] is None)]
+    if problems:
+        return Verdict(False, [head] + problems)
+    try:
+        good = ch.checker(**{n: answers[n] for n in ch.needs})
+    except Wrong as err:
+        return Verdict(False, [head, f"✗ {err}", f'  (tlcourse.exercises.hint("{str(lesson).zfill(2)}", {number}) '
+                                                "gives a hint)"])
+    lines = [head] + [f"✓ {line}" for line in good]
+    if ch.model_answer:
+        lines.append(f"Open part, a model answer: {ch.model_answer}")
+    return Verdict(True, lines)
+
+
+def check(lesson: str, number: int, **answers) -> None:
+    """Check an answer and print the verdict. With ``TLCOURSE_STRICT_CHECKS=1`` a wrong answer raises."""
+    verdict = evaluate(lesson, number, **answers)
+    print(verdict)
+    if not verdict.ok and os.environ.get("TLCOURSE_STRICT_CHECKS") == "1":
+        raise ExerciseFailed(str(verdict))
+
+
+def hint(lesson: str, number: int) -> None:
+    """Print the next hint of a challenge (the first at the first call, and so on)."""
+    ch = _challenge(lesson, number)
+    key = (str(lesson).zfill(2), number)
+    i = _hints_given.get(key, 0)
+    if i >= len(ch.hints):
+        print(f"No more hints for challenge {number}: the solution is in the lesson, in the cell after this one "
+              "(collapsed in JupyterLab, a dropdown in the book).")
+        return
+    _hints_given[key] = i + 1
+    print(f"Hint {i + 1} of {len(ch.hints)}: {ch.hints[i]}")
+
+
+# --------------------------------------------------------------------------- small tools for the checkers
+
+def _is(value, kind, name: str, what: str):
+    if not isinstance(value, kind):
+        raise Wrong(f"`{name}` should be {what}, but it is a {type(value).__name__}.")
+    return value
+
+
+def _model(value, name="model"):
+    import keras
+    return _is(value, keras.Model, name, "a Keras model")
+
+
+def _history(value, name="history"):
+    import keras
+    _is(value, keras.callbacks.History, name, "the History that fit() returns")
+    if not value.history:
+        raise Wrong(f"`{name}` holds no epochs: pass what fit() returned after training.")
+    return value
+
+
+def _trainable(model) -> int:
+    return int(sum(math.prod(v.shape) for v in model.trainable_weights))
+
+
+def _frozen_base(model, name="model"):
+    """The sub-model of ``model`` that is a frozen pretrained base (the nested Functional model)."""
+    import keras
+    nested = [layer for layer in model.layers if isinstance(layer, keras.Model) and len(layer.layers) > 20]
+    if not nested:
+        raise Wrong(f"`{name}` has no pretrained base inside it: call the base on the inputs, "
+                    "x = base(x, training=False), and build the model from those layers.")
+    return nested[0]
+
+
+# --------------------------------------------------------------------------- lesson 1
+
+@_register("01", 1, "keep only the best epoch",
+           {"checkpoint": "the ModelCheckpoint callback you trained with",
+            "history": "the History of that training",
+            "kept_epoch": "the number of the epoch the file holds (1 for the first)"},
+           ["ModelCheckpoint writes one file when the file name has no {epoch} in it.",
+            "monitor='val_loss' and save_best_only=True: the file is overwritten only when the validation loss "
+            "improves.",
+            "The epoch kept is the one with the lowest val_loss: np.argmin(history.history['val_loss']) + 1."])
+def _check_01_1(checkpoint, history, kept_epoch):
+    import keras
+    import numpy as np
+    _is(checkpoint, keras.callbacks.ModelCheckpoint, "checkpoint", "a keras.callbacks.ModelCheckpoint")
+    _history(history)
+    good = []
+    if "{epoch" in checkpoint.filepath or not str(checkpoint.filepath).endswith(".keras"):
+        raise Wrong(f"the checkpoint writes {checkpoint.filepath!r}: give one file name ending in .keras, "
+                    "without {epoch}, e.g. 'artifacts/best.keras'.")
+    if checkpoint.monitor != "val_loss":
+        raise Wrong(f"the checkpoint watches {checkpoint.monitor!r}: watch the validation loss, monitor='val_loss'.")
+    if not checkpoint.save_best_only:
+        raise Wrong("the checkpoint saves at every epoch, so the file holds the last one: pass save_best_only=True.")
+    good.append(f"one file, {checkpoint.filepath}, overwritten only when val_loss improves")
+    path = Path(checkpoint.filepath)
+    if not path.exists():
+        raise Wrong(f"{path} does not exist: train with callbacks=[checkpoint] so that it writes the file.")
+    keras.models.load_model(path)
+    good.append(f"{path} reloads with keras.models.load_model")
+    best = int(np.argmin(history.history["val_loss"])) + 1
+    if kept_epoch != best:
+        hint = " (history.epoch counts from 0: add 1)" if kept_epoch == best - 1 else ""
+        raise Wrong(f"kept_epoch is {kept_epoch!r}, but the lowest val_loss was at epoch {best}{hint}.")
+    good.append(f"epoch {best} of {len(history.history['val_loss'])} is the one kept")
+    return good
+
+
+@_register("01", 2, "weights without their architecture",
+           {"error": "the exception raised when the file was loaded into the wider model",
+            "model": "a build_model() with the file's weights loaded",
+            "path": "the path of the .weights.h5 file"},
+           ["Catch the error: try: ... except ValueError as err: error = err.",
+            "Read the shapes in the message: the file holds the arrays' values and shapes, not the layers.",
+            "The same file loads into build_model(), which has the same architecture."],
+           model_answer="A .weights.h5 file stores arrays and their shapes only; the code must rebuild exactly the "
+                        "same architecture before load_weights. A .keras file carries the architecture too.")
+def _check_01_2(error, model, path):
+    import numpy as np
+    _is(error, Exception, "error", "the exception you caught (except ValueError as err)")
+    if not isinstance(error, ValueError):
+        raise Wrong(f"`error` is a {type(error).__name__}; loading weights of other shapes raises a ValueError.")
+    text = str(error)
+    if "16" not in text or "8" not in text:
+        raise Wrong("the error does not mention the shapes 8 and 16: load the file into a model whose hidden_8 "
+                    "layer has 16 units.")
+    _model(model)
+    fresh = type(model).from_config(model.get_config())
+    fresh.load_weights(str(path))
+    if not all(np.array_equal(a, b) for a, b in zip(fresh.get_weights(), model.get_weights(), strict=True)):
+        raise Wrong(f"`model` does not hold the weights of {path}: call model.load_weights(path).")
+    return ["the wider model refused the file with a ValueError about the shapes (8 against 16)",
+            f"build_model() holds exactly the weights of {Path(path).name}"]
+
+
+# --------------------------------------------------------------------------- lesson 2
+
+@_register("02", 1, "cut one layer earlier",
+           {"model": "the model with the new head on hidden_8", "accuracy": "its test accuracy on EMNIST",
+            "chance": "the chance level, 1 / len(classes)"},
+           ["base.get_layer('hidden_8').output is where the new head reads.",
+            "Count before you build: 8 inputs x 47 outputs + 47 biases.",
+            "Freeze the copy (base.trainable = False), compile with P.head_lr, train, then evaluate on x_test."])
+def _check_02_1(model, accuracy, chance):
+    _model(model)
+    head = model.layers[-1]
+    if not head.weights or tuple(head.weights[0].shape)[0] != 8:
+        width = tuple(head.weights[0].shape)[0] if head.weights else "no"
+        raise Wrong(f"the new head reads {width} features: build it on base.get_layer('hidden_8').output (8 units).")
+    if _trainable(model) != 8 * head.weights[0].shape[1] + head.weights[0].shape[1]:
+        raise Wrong(f"{_trainable(model):,} trainable parameters: only the new head may train, so freeze the copy "
+                    "(base.trainable = False) before building the model.")
+    if not accuracy > 2 * chance:
+        raise Wrong(f"test accuracy {accuracy:.3f} is near chance ({chance:.3f}): was the model trained?")
+    return [f"a new head on hidden_8: {_trainable(model)} trainable parameters (8 x 47 + 47 = 423 for EMNIST)",
+            f"test accuracy {accuracy:.3f} (chance {chance:.3f})"]
+
+
+@_register("02", 2, "how low is \"low\"?",
+           {"results": "a dict {learning rate: test accuracy} for 1e-4, 1e-3 and 1e-2",
+            "jumps": "a dict {learning rate: val_loss right after unfreezing minus val_loss before}"},
+           ["train_head_then_finetune reads P.finetune_lr: set P['finetune_lr'] = lr before each call.",
+            "Before: phase1.history['val_loss'][-1]; right after: phase2.history['val_loss'][0].",
+            "Restore the lesson's P['finetune_lr'] afterwards."],
+           model_answer="Too low and the old weights hardly move, so the result stays near head-only; too high and "
+                        "the first updates wreck what the frozen layers knew (the validation loss jumps right "
+                        "after unfreezing). Big pretrained networks have a narrow window, hence 10-100x lower "
+                        "fine-tuning rates than for the head.")
+def _check_02_2(results, jumps):
+    _is(results, dict, "results", "a dict {learning rate: test accuracy}")
+    _is(jumps, dict, "jumps", "a dict {learning rate: val_loss jump}")
+    want = {1e-4, 1e-3, 1e-2}
+    for name, d in (("results", results), ("jumps", jumps)):
+        if set(d) != want:
+            raise Wrong(f"`{name}` has the learning rates {sorted(d)}; it needs exactly 1e-4, 1e-3 and 1e-2.")
+    bad = {lr: a for lr, a in results.items() if not 0 <= a <= 1}
+    if bad:
+        raise Wrong(f"these are not accuracies between 0 and 1: {bad}.")
+    best = max(results, key=results.get)
+    return [f"test accuracy {', '.join(f'{lr:g}: {a:.3f}' for lr, a in sorted(results.items()))}; best {best:g}",
+            "val_loss change right after unfreezing: " + ", ".join(f"{lr:g}: {j:+.3f}" for lr, j in
+                                                                     sorted(jumps.items()))]
+
+
+@_register("02", 3, "is it the features or the bottleneck?",
+           {"model": "the from-scratch model with hidden layers of 64 and 32 units",
+            "accuracy": "its test accuracy", "baseline": "the 4-unit from-scratch model's test accuracy"},
+           ["Copy the from-scratch network with Dense(64) and Dense(32) instead of Dense(8) and Dense(4).",
+            "Every layer trains: nothing is frozen or loaded from lesson 1.",
+            "Same data, epochs and batch size as the baseline, so the comparison is fair."],
+           model_answer="The wide network is far more accurate than all 4-unit models: the 4-number bottleneck, "
+                        "not the data or the recipe, limits the head-only model. Transfer can only pass on what "
+                        "the old features hold.")
+def _check_02_3(model, accuracy, baseline):
+    import keras
+    _model(model)
+    units = [layer.units for layer in model.layers if isinstance(layer, keras.layers.Dense)]
+    if units[:2] != [64, 32]:
+        raise Wrong(f"the Dense layers have {units} units: the hidden ones should be 64 and 32.")
+    if _trainable(model) != model.count_params():
+        raise Wrong("part of the model is frozen: a from-scratch model trains every layer.")
+    if not accuracy > baseline:
+        raise Wrong(f"test accuracy {accuracy:.3f} is not above the 4-unit baseline's {baseline:.3f}: was it trained "
+                    "for the same P.epochs?")
+    return [f"hidden layers of 64 and 32 units, all {model.count_params():,} parameters trained",
+            f"test accuracy {accuracy:.3f} against {baseline:.3f} for the 4-unit network"]
+
+
+# --------------------------------------------------------------------------- lesson 3
+
+@_register("03", 1, "leave out preprocess_input",
+           {"dataset": "the training dataset built without preprocess_input",
+            "model": "the model trained on it (a frozen ResNet50 and a new head)",
+            "result": "what model.evaluate(..., return_dict=True) returned on the test set"},
+           ["Copy emnist_for_resnet50 and delete its preprocess_input line; build the datasets with the copy.",
+            "Build the model on the same frozen `base`: only Flatten + Dense(47) train (96,303 parameters).",
+            "Train for P.a_epochs epochs and evaluate on the test dataset built the same way."],
+           model_answer="Trust the run whose inputs match what the weights were trained on: with ImageNet weights "
+                        "(online), preprocess_input's BGR order and mean subtraction. With the offline stand-in "
+                        "(random weights) nothing was learned from ImageNet, so the comparison says nothing.")
+def _check_03_1(dataset, model, result):
+    import tensorflow as tf
+    _is(dataset, tf.data.Dataset, "dataset", "a tf.data.Dataset")
+    images = next(iter(dataset))[0].numpy()
+    if images.min() < 0:
+        raise Wrong(f"the pixels reach {images.min():.1f}: the pipeline still subtracts ImageNet's means "
+                    "(preprocess_input). Delete that line.")
+    if images.max() <= 1.0:
+        raise Wrong("the pixels are at most 1: the pipeline divides by 255. Keep the pixels 0-255 as the seed "
+                    "fed them (the point is to leave out preprocess_input only).")
+    good = [f"the pipeline feeds raw pixels, {images.min():.0f} to {images.max():.0f}, shape {images.shape[1:]}"]
+    _model(model)
+    base = _frozen_base(model)
+    if base.trainable or any(w.trainable for w in base.weights):
+        raise Wrong("the ResNet50 inside the model is trainable: use the frozen `base` of section 3.")
+    good.append(f"the base is frozen; {_trainable(model):,} trainable parameters in the head")
+    _is(result, dict, "result", "the dict of model.evaluate(..., return_dict=True)")
+    if "accuracy" not in result or not 0 <= result["accuracy"] <= 1:
+        raise Wrong("`result` has no accuracy between 0 and 1: evaluate with return_dict=True.")
+    good.append(f"test accuracy without preprocess_input: {result['accuracy']:.3f}")
+    return good
+
+
+@_register("03", 2, "a different size, a different cache",
+           {"features": "the arrays cached_arrays returned for the new size",
+            "info": "the info dict cached_arrays returned with them",
+            "size": "the new SIZE"},
+           ["The extractor model holds the old base and the old Resizing: rebuild base_b AND the extractor.",
+            "Copy feature_settings with image_size=SIZE (and the subset you used), so the cache key changes.",
+            "ResNet50 shrinks an image 32 times: the features of one image are ceil(SIZE/32) x ceil(SIZE/32)."])
+def _check_03_2(features, info, size):
+    _is(features, dict, "features", "the dict of arrays that cached_arrays returned")
+    _is(info, dict, "info", "the info dict that cached_arrays returned")
+    if "train" not in features:
+        raise Wrong("`features` has no 'train' array: compute {'train': extract_features(...)}.")
+    grid = math.ceil(size / 32)
+    got = tuple(features["train"].shape[1:3])
+    if got != (grid, grid):
+        raise Wrong(f"the features are {got[0]}x{got[1]} per image, but at {size}x{size} pixels they must be "
+                    f"{grid}x{grid}: the extractor still resizes to the old size. Rebuild `extractor` with the new "
+                    "base_b and Resizing(SIZE, SIZE).")
+    good = [f"features of {size}x{size} images: {grid}x{grid}x{features['train'].shape[-1]} per image"]
+    good.append("computed now (a new cache key)" if not info.get("hit") else
+                "loaded from the cache of an earlier run with the same size (the key includes image_size)")
+    return good
+
+
+@_register("03", 3, "cache part A too",
+           {"features": "the EMNIST features dict ('train', 'test') from cached_arrays",
+            "head": "the head trained on the cached features",
+            "labels": "(y_train, y_test)"},
+           ["Extract with shuffle=False: the features must stay in the order of y_train.",
+            "cached_arrays(name, settings, compute) with compute returning {'train': ..., 'test': ...}.",
+            "Flatten + Dense(47) on the features, 10 epochs: each epoch takes a fraction of a second."])
+def _check_03_3(features, head, labels):
+    import numpy as np
+    _is(features, dict, "features", "the dict of arrays that cached_arrays returned")
+    _model(head, "head")
+    y_train, y_test = labels
+    for split, y in (("train", y_train), ("test", y_test)):
+        if split not in features or len(features[split]) != len(y):
+            raise Wrong(f"features['{split}'] should have one row per image ({len(y)}).")
+    probs = np.asarray(head(features["test"][:len(y_test)], training=False))
+    accuracy = float(np.mean(probs.argmax(axis=1) == np.asarray(y_test)))
+    chance = 1 / probs.shape[1]
+    if accuracy < 2 * chance:
+        raise Wrong(f"the head's test accuracy is {accuracy:.3f}, about chance ({chance:.3f}): were the training "
+                    "features extracted in another order than y_train (shuffle=True)? Or was the head not trained?")
+    return [f"{len(y_train):,} training and {len(y_test):,} test feature rows, in the labels' order",
+            f"head on cached features: test accuracy {accuracy:.3f} (chance {chance:.3f})"]
+
+
+# --------------------------------------------------------------------------- lesson 5
+
+@_register("05", 1, "swap the backbone of section 8's model",
+           {"model": "the new model (augmentation, preprocess_v1, frozen MobileNet 0.25, Dropout, Dense(1))",
+            "history": "the History of its training"},
+           ["A new copy of data_augmentation's layers (that one is built for 160x160), then preprocess_v1; the base is "
+            "mobilenet_025(weights_v1) with trainable=False.",
+            "Call the base with training=False, then Dropout(0.2) and Dense(1): 257 trainable parameters.",
+            "Train on 224x224 batches (train_224), for P.initial_epochs epochs, with validation_data."])
+def _check_05_1(model, history):
+    _model(model)
+    _history(history)
+    base = _frozen_base(model)
+    if "mobilenet" not in base.name or base.count_params() > 400_000:
+        raise Wrong(f"the base inside is {base.name} ({base.count_params():,} parameters): use MobileNet 0.25 "
+                    "(mobilenet_025(weights_v1)).")
+    if any(w.trainable for w in base.weights):
+        raise Wrong("MobileNet 0.25 is trainable: set base.trainable = False before compiling.")
+    if _trainable(model) != 257:
+        raise Wrong(f"{_trainable(model):,} trainable parameters; the head should be Dense(1) on 256 features (257).")
+    if tuple(model.input_shape[1:3]) != (224, 224):
+        raise Wrong(f"the model takes {model.input_shape[1:3]} images: MobileNet 0.25's weights are for 224x224.")
+    if not any("augment" in layer.name or layer.name.startswith("random") for layer in model.layers):
+        raise Wrong("no augmentation layer in the model: start with random flips and rotations, as data_augmentation "
+                    "does.")
+    if "val_accuracy" not in history.history:
+        raise Wrong("the History has no val_accuracy: pass validation_data=val_v1 to fit().")
+    val = history.history["val_accuracy"][-1]
+    if val < 0.7:
+        raise Wrong(f"validation accuracy {val:.3f}: with ImageNet features it should be far above chance (0.5). "
+                    "Are the pixels prepared with preprocess_v1, and the base called with training=False?")
+    return ["augmentation, preprocess_v1, frozen MobileNet 0.25, Dropout and Dense(1): 257 trainable parameters",
+            f"validation accuracy after {len(history.epoch)} epochs: {val:.3f}"]
+
+
+@_register("05", 2, "a Rescaling layer instead of preprocess_input",
+           {"rescale": "your keras.layers.Rescaling layer"},
+           ["Find a and b with 0 * a + b = -1 and 255 * a + b = 1.",
+            "scale=1/127.5, offset=-1."])
+def _check_05_2(rescale):
+    import keras
+    import numpy as np
+    _is(rescale, keras.layers.Rescaling, "rescale", "a keras.layers.Rescaling layer")
+    pixels = np.array([[0.0, 127.5, 255.0]], "float32")
+    got = np.asarray(rescale(pixels))[0]
+    want = np.asarray(keras.applications.mobilenet_v2.preprocess_input(pixels.copy()))[0]
+    if not np.allclose(got, want, atol=1e-6):
+        raise Wrong(f"0, 127.5 and 255 become {np.round(got, 3).tolist()}, but preprocess_input gives "
+                    f"{np.round(want, 3).tolist()}.")
+    return ["0 -> -1, 127.5 -> 0, 255 -> 1: the same numbers as preprocess_input"]
+
+
+@_register("05", 3, "how deep to fine-tune?",
+           {"base": "the base model you unfroze", "start": "the first layer index that trains (120 or 50)",
+            "model": "the model, compiled again after the change"},
+           ["base.trainable = True, then layer.trainable = False for base.layers[:start].",
+            "Keep every BatchNormalization layer frozen.",
+            "Compile again: a change of trainable takes effect at compile()."],
+           model_answer="From a later layer, fewer parameters train: faster epochs, later overfitting, less "
+                        "adaptation. From an earlier layer, more train: slower epochs, and with 2,000 images the "
+                        "validation loss tends to rise sooner.")
+def _check_05_3(base, start, model):
+    import keras
+    _model(base, "base")
+    _model(model)
+    _is(start, int, "start", "a layer index (an int)")
+    early = [layer.name for layer in base.layers[:start] if layer.trainable and layer.weights]
+    if early:
+        raise Wrong(f"{len(early)} layers before layer {start} still train (e.g. {early[0]}): freeze "
+                    "base.layers[:start].")
+    bn = [layer.name for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)
+          and layer.trainable]
+    if bn:
+        raise Wrong(f"{len(bn)} BatchNormalization layers train (e.g. {bn[0]}): set their trainable to False.")
+    late = [layer for layer in base.layers[start:] if layer.weights
+            and not isinstance(layer, keras.layers.BatchNormalization)]
+    frozen = [layer.name for layer in late if not layer.trainable]
+    if not late or frozen:
+        raise Wrong(f"{len(frozen)} layers from layer {start} on do not train (e.g. {frozen[0] if frozen else '-'}). "
+                    "base.trainable = True changes nothing when the base is trainable already, so layers frozen by "
+                    "an earlier run stay frozen: set layer.trainable = True for base.layers[start:] (not "
+                    "BatchNormalization), or base.trainable = False and then True.")
+    if not getattr(model, "compiled", False):
+        raise Wrong("the model is not compiled: compile it (again) after changing trainable, or fit() ignores the "
+                    "change.")
+    return [f"layers 0-{start - 1} frozen, {len(late)} layers with weights train from layer {start}, "
+            "BatchNormalization frozen", f"trainable parameters: {_trainable(model):,}"]
+
+
+# --------------------------------------------------------------------------- lesson 6
+
+@_register("06", 1, "fine-tune 20 layers instead of 10",
+           {"base": "the base you unfroze (base_20)", "history": "the History of its fine-tuning",
+            "feature_extraction_epochs": "how many epochs feature extraction ran: len(history.epoch)"},
+           ["Build a new model on a fresh base and load the last feature-extraction checkpoint into it.",
+            "base.trainable = True, then freeze base.layers[:-20] and every BatchNormalization layer.",
+            "Recompile with learning_rate / 10, and continue with initial_epoch=len(history.epoch)."])
+def _check_06_1(base, history, feature_extraction_epochs):
+    import keras
+    _model(base, "base")
+    _history(history)
+    early = [layer.name for layer in base.layers[:-20] if layer.trainable and layer.weights]
+    if early:
+        raise Wrong(f"{len(early)} layers before the last 20 train (e.g. {early[0]}): freeze base.layers[:-20].")
+    bn = [layer.name for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)
+          and layer.trainable]
+    if bn:
+        raise Wrong(f"{len(bn)} BatchNormalization layers train (e.g. {bn[0]}): set their trainable to False.")
+    late = [layer for layer in base.layers[-20:] if layer.weights
+            and not isinstance(layer, keras.layers.BatchNormalization)]
+    if not late or not all(layer.trainable for layer in late):
+        raise Wrong("the last 20 layers do not all train: set base.trainable = True before freezing the others.")
+    first = history.epoch[0]
+    if first == feature_extraction_epochs - 1:
+        raise Wrong(f"fine-tuning started at epoch {first + 1}, which feature extraction had already run: "
+                    "initial_epoch=history.epoch[-1] is one too small; use initial_epoch=len(history.epoch).")
+    if first != feature_extraction_epochs:
+        raise Wrong(f"fine-tuning started at epoch {first + 1}; after {feature_extraction_epochs} epochs of feature "
+                    "extraction it should start at the next one: initial_epoch=len(history.epoch).")
+    return [f"the last 20 layers of the base train ({len(late)} with weights), BatchNormalization frozen",
+            f"fine-tuning continued at epoch {first + 1}, right after feature extraction; "
+            f"test accuracy {history.history['val_accuracy'][-1]:.3f}"]
+
+
+@_register("06", 2, "1% of the data",
+           {"train_dir": "the folder load_food10 returned for n_train=70", "history": "the History of the training",
+            "model": "the model trained on it"},
+           ["datasets.load_food10(run, n_train=70, n_test=P.n_test, seed=run.seed) writes 7 photos per class.",
+            "Same make_model on a fresh base, same compile, same epochs: only the training folder changes.",
+            "EfficientNet takes pixels 0-255: do not divide by 255 on the way."],
+           model_answer="Feature extraction (with augmentation) is the right choice with so few photos: fine-tuning "
+                        "would have too little data to adapt even the top layers without overfitting.")
+def _check_06_2(train_dir, history, model):
+    _history(history)
+    _model(model)
+    folders = [d for d in Path(train_dir).iterdir() if d.is_dir()]
+    counts = {d.name: len(list(d.glob("*.jpg"))) for d in folders}
+    if len(counts) != 10 or set(counts.values()) != {7}:
+        raise Wrong(f"the training folder holds {counts}: 1% of 750 photos is 7 per class, n_train=70.")
+    if any(layer.name.startswith("rescaling") or "255" in layer.name for layer in model.layers):
+        raise Wrong("the model rescales its input before the base: EfficientNet takes pixels 0-255 and rescales "
+                    "them itself.")
+    if "val_accuracy" not in history.history:
+        raise Wrong("the History has no val_accuracy: pass validation_data=test_data to fit().")
+    return ["10 classes of 7 training photos each", f"test accuracy with 1% of the data: "
+            f"{history.history['val_accuracy'][-1]:.3f} (after {len(history.epoch)} epochs)"]
