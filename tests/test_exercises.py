@@ -326,3 +326,134 @@ def test_06_2_one_percent(tmp_path):
     (tmp_path / "class0" / "extra.jpg").write_bytes(b"")
     ok, text = _verdict("06", 2, train_dir=tmp_path, history=_history_of(model, [0, 1, 2]), model=model)
     assert not ok and "7 per class" in text
+
+
+def _densenet_like():
+    """Lesson 4's model shape on a small frozen base: upscale, base with pooling='max', the episode's head."""
+    import keras
+    inputs = keras.Input((64, 64, 3))
+    x = keras.layers.Resizing(96, 96)(inputs)
+    base = keras.applications.MobileNet(alpha=0.25, include_top=False, pooling="max", weights=None, input_tensor=x,
+                                        input_shape=(96, 96, 3))
+    base.trainable = False
+    out = keras.layers.Flatten(name="flatten")(base.output)
+    out = keras.layers.BatchNormalization()(out)
+    out = keras.layers.Dense(50, activation="relu")(out)
+    out = keras.layers.Dense(10)(keras.layers.Dropout(0.5)(out))
+    return keras.Model(inputs, out), base
+
+
+def test_04_1_inspect():
+    model, _ = _densenet_like()
+    names = [layer.name for layer in model.layers]
+    pool = next(layer.name for layer in model.layers if type(layer).__name__ == "GlobalMaxPooling2D")
+    trainable = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    right = dict(model=model, total=model.count_params(), trainable=trainable, head_start=names.index("flatten"),
+                 pooling_layer=pool)
+    ok, text = _verdict("04", 1, **right)
+    assert ok, text
+    ok, text = _verdict("04", 1, **dict(right, trainable=model.count_params()))
+    assert not ok and "froze DenseNet121" in text
+    ok, text = _verdict("04", 1, **dict(right, head_start=names.index("flatten") + 1))
+    assert not ok and "the head starts at 'flatten'" in text
+    ok, text = _verdict("04", 1, **dict(right, pooling_layer="flatten"))
+    assert not ok and "GlobalMaxPooling2D" in text
+
+
+def test_04_2_the_episodes_recipe():
+    import keras
+    model, _ = _densenet_like()
+    stopper = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=5, restore_best_weights=True)
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    x = np.random.default_rng(0).uniform(0, 255, (16, 64, 64, 3)).astype("float32")
+    y = np.arange(16) % 10
+    history = model.fit(x, y, epochs=1, validation_data=(x, y), callbacks=[stopper], verbose=0)
+    ok, text = _verdict("04", 2, model=model, stopper=stopper, history=history)
+    assert ok, text
+    lazy = keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=5)
+    ok, text = _verdict("04", 2, model=model, stopper=lazy, history=history)
+    assert not ok and "restore_best_weights=True" in text
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    ok, text = _verdict("04", 2, model=model, stopper=stopper, history=history)
+    assert not ok and "from_logits=True" in text
+
+
+def test_04_3_plot_function():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import keras
+    model, _ = _densenet_like()
+    history = _history_of(model, [0, 1, 2])
+
+    def right(h, metrics):
+        frame = pd.DataFrame(h.history)
+        frame.index = frame.index + 1
+        for m in metrics:
+            plt.plot(frame.index, frame[m])
+
+    def from_zero(h, metrics):
+        for m in metrics:
+            plt.plot(range(len(h.epoch)), h.history[m])
+
+    ok, text = _verdict("04", 3, plot_history=right, history=history)
+    assert ok, text
+    ok, text = _verdict("04", 3, plot_history=from_zero, history=history)
+    assert not ok and "count epochs from 1" in text
+    ok, text = _verdict("04", 3, plot_history=lambda h, m: None, history=history)
+    assert not ok and "one per metric" in text
+    assert isinstance(keras.callbacks.History(), keras.callbacks.Callback)
+
+
+def test_04_4_and_5_other_backbone_and_pooling():
+    import keras
+    model, base = _densenet_like()
+    scratch = keras.models.clone_model(model)         # clone_model keeps trainable=False: unfreeze the copy
+    for layer in scratch.layers:
+        layer.trainable = True
+    ok, text = _verdict("04", 4, base=base, accuracy=0.45, scratch=scratch, baseline=0.2)
+    assert ok, text
+    ok, text = _verdict("04", 4, base=base, accuracy=0.45, scratch=model, baseline=0.2)   # the frozen copy
+    assert not ok and "scratch network is frozen" in text
+    ok, text = _verdict("04", 4, base=base, accuracy=0.15, scratch=scratch, baseline=0.2)
+    assert not ok and "not above the small CNN" in text
+    avg = keras.applications.MobileNet(alpha=0.25, include_top=False, pooling="avg", weights=None,
+                                       input_shape=(96, 96, 3))
+    feats = {"train": np.zeros((5, 256), "float32")}
+    ok, text = _verdict("04", 5, base=avg, features=feats, head_history=_history_of(avg, [0, 1]))
+    assert ok, text
+    ok, text = _verdict("04", 5, base=base, features=feats, head_history=_history_of(avg, [0, 1]))
+    assert not ok and "pass pooling='avg'" in text
+
+
+def test_07_1_hub_feature_vector(tmp_path):
+    import tensorflow as tf
+    import tensorflow_hub as hub
+    import tf_keras
+    fv = tf_keras.Sequential([tf_keras.Input((224, 224, 3)), tf_keras.layers.GlobalAveragePooling2D(),
+                              tf_keras.layers.Dense(8)])                      # a tiny "feature vector" of 8
+    tf.saved_model.save(fv, str(tmp_path / "fv"))
+
+    def classifier(trainable):
+        return tf_keras.Sequential([tf_keras.Input((224, 224, 3)), hub.KerasLayer(str(tmp_path / "fv"),
+                                    trainable=trainable), tf_keras.layers.Dropout(0.2), tf_keras.layers.Dense(1)])
+
+    def history(val):
+        h = tf_keras.callbacks.History()
+        h.set_model(classifier(False))
+        h.on_train_begin()
+        h.on_epoch_end(0, {"accuracy": val, "val_accuracy": val})
+        return h
+
+    ok, text = _verdict("07", 1, model=classifier(False), history=history(0.85))
+    assert ok and "9 trainable parameters" in text, text
+    ok, text = _verdict("07", 1, model=classifier(True), history=history(0.85))
+    assert not ok and "pass trainable=False" in text
+    ok, text = _verdict("07", 1, model=classifier(False), history=history(0.5))
+    assert not ok and "far above chance" in text
+    import keras
+    ok, text = _verdict("07", 1, model=keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)]),
+                        history=history(0.85))
+    assert not ok and "a tf_keras model" in text

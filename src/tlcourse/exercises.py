@@ -509,3 +509,180 @@ def _check_06_2(train_dir, history, model):
         raise Wrong("the History has no val_accuracy: pass validation_data=test_data to fit().")
     return ["10 classes of 7 training photos each", f"test accuracy with 1% of the data: "
             f"{history.history['val_accuracy'][-1]:.3f} (after {len(history.epoch)} epochs)"]
+
+
+# --------------------------------------------------------------------------- lesson 4
+
+@_register("04", 1, "inspect the DenseNet121 model",
+           {"model": "the model of section 4", "total": "its number of parameters",
+            "trainable": "how many of them train", "head_start": "the index of the head's first layer",
+            "pooling_layer": "the name of the layer that pooling='max' added"},
+           ["tlcourse.param_table(model) counts both; or model.count_params() and the trainable weights' sizes.",
+            "The head starts at the layer named 'flatten': [layer.name for layer in model.layers].index('flatten').",
+            "pooling='max' adds a GlobalMaxPooling2D layer right before the head."])
+def _check_04_1(model, total, trainable, head_start, pooling_layer):
+    import keras
+    _model(model)
+    if total != model.count_params():
+        raise Wrong(f"total is {total!r}; the model has {model.count_params():,} parameters (model.count_params()).")
+    if trainable == total:
+        raise Wrong("you counted every parameter as trainable: base_model.trainable = False froze DenseNet121, so "
+                    "only the head's weights train.")
+    if trainable != _trainable(model):
+        raise Wrong(f"trainable is {trainable!r}; count only the trainable weights (the param table's column).")
+    names = [layer.name for layer in model.layers]
+    if head_start != names.index("flatten"):
+        raise Wrong(f"layer {head_start} is {names[head_start] if 0 <= head_start < len(names) else 'no layer'}; "
+                    "the head starts at 'flatten'.")
+    layer = model.get_layer(pooling_layer) if pooling_layer in names else None
+    if not isinstance(layer, keras.layers.GlobalMaxPooling2D):
+        raise Wrong(f"{pooling_layer!r} is not the GlobalMaxPooling2D layer that pooling='max' added.")
+    return [f"{total:,} parameters, {trainable:,} trainable (the head only)",
+            f"the head starts at layer {head_start} (flatten); pooling='max' added {pooling_layer!r}"]
+
+
+@_register("04", 2, "compile and train the model",
+           {"model": "the compiled model you trained", "stopper": "your EarlyStopping callback",
+            "history": "what fit() returned"},
+           ["The last layer outputs logits: SparseCategoricalCrossentropy(from_logits=True).",
+            "EarlyStopping(monitor='val_accuracy', patience=5, restore_best_weights=True).",
+            "Pass validation_data=(x_val, y_val), or the stopper has nothing to watch."])
+def _check_04_2(model, stopper, history):
+    import keras
+    _model(model)
+    _history(history)
+    _is(stopper, keras.callbacks.EarlyStopping, "stopper", "a keras.callbacks.EarlyStopping")
+    loss = getattr(model, "loss", None)
+    if not isinstance(loss, keras.losses.SparseCategoricalCrossentropy) or not loss.get_config().get("from_logits"):
+        raise Wrong(f"the loss is {loss!r}: the model outputs logits and the labels are integers, so use "
+                    "keras.losses.SparseCategoricalCrossentropy(from_logits=True).")
+    if stopper.monitor != "val_accuracy" or stopper.patience != 5:
+        raise Wrong(f"the stopper watches {stopper.monitor!r} with patience {stopper.patience}: the episode watches "
+                    "'val_accuracy' with patience 5.")
+    if not stopper.restore_best_weights:
+        raise Wrong("without restore_best_weights=True the model keeps the last epoch's weights, 5 epochs past the "
+                    "best one.")
+    if "val_accuracy" not in history.history:
+        raise Wrong("the History has no val_accuracy: pass validation_data=(x_val, y_val) to fit().")
+    return ["Adam, SparseCategoricalCrossentropy(from_logits=True), accuracy",
+            "EarlyStopping on val_accuracy, patience 5, best weights restored",
+            f"trained {len(history.epoch)} epoch(s) with validation data"]
+
+
+@_register("04", 3, "plot the learning curves yourself",
+           {"plot_history": "your function plot_history(history, metrics)", "history": "a History to plot"},
+           ["pd.DataFrame(history.history) has one column per metric.",
+            "sns.lineplot(data=frame[metrics]) draws one line per column.",
+            "Count epochs from 1: frame.index = frame.index + 1."])
+def _check_04_3(plot_history, history):
+    import matplotlib.pyplot as plt
+    _history(history)
+    if not callable(plot_history):
+        raise Wrong("`plot_history` should be your function, not its result: pass plot_history, not "
+                    "plot_history(...).")
+    metrics = [m for m in ("accuracy", "val_accuracy") if m in history.history]
+    plt.close("all")
+    plot_history(history, metrics)
+    lines = [line for ax in plt.gcf().axes for line in ax.get_lines() if len(line.get_xdata()) > 0]
+    plt.close("all")
+    epochs = len(history.epoch)
+    full = [line for line in lines if len(line.get_xdata()) == epochs]
+    if len(full) < len(metrics):
+        raise Wrong(f"the figure has {len(full)} line(s) of {epochs} points; it needs one per metric "
+                    f"({', '.join(metrics)}), one point per epoch.")
+    if min(min(line.get_xdata()) for line in full) != 1:
+        raise Wrong("the first epoch is drawn at x = 0: count epochs from 1 (frame.index + 1).")
+    return [f"{len(full)} lines of {epochs} points, epochs counted from 1"]
+
+
+@_register("04", 4, "try another pretrained model",
+           {"base": "the MobileNet 0.25 base", "accuracy": "the head's test accuracy on its features",
+            "scratch": "the same network trained from scratch", "baseline": "the small CNN's test accuracy"},
+           ["keras.applications.MobileNet(alpha=0.25, include_top=False, pooling='max', weights=...), 224x224 input.",
+            "Its own preprocess_input (pixels to [-1, 1]) goes inside, as for DenseNet121.",
+            "From scratch: weights=None and every layer trainable, same head, data and budget."])
+def _check_04_4(base, accuracy, scratch, baseline):
+    _model(base, "base")
+    _model(scratch, "scratch")
+    if base.count_params() > 300_000 or tuple(base.input_shape[1:3]) not in ((224, 224), (64, 64)):
+        raise Wrong(f"`base` has {base.count_params():,} parameters and input {base.input_shape}: use MobileNet at "
+                    "alpha=0.25 on 224x224 images.")
+    frozen = [layer.name for layer in scratch.layers if layer.weights and not layer.trainable]
+    if frozen or not scratch.trainable:
+        raise Wrong(f"part of the scratch network is frozen (e.g. {frozen[0] if frozen else scratch.name}): from "
+                    "scratch, every layer trains.")
+    if not accuracy > baseline:
+        raise Wrong(f"the transfer model's test accuracy {accuracy:.3f} is not above the small CNN's {baseline:.3f}: "
+                    "are the pixels prepared with mobilenet.preprocess_input?")
+    return [f"MobileNet 0.25 base, {base.count_params():,} parameters; the scratch copy trains all of its weights",
+            f"transfer {accuracy:.3f} against the small CNN's {baseline:.3f}"]
+
+
+@_register("04", 5, "how much does the pooling choice matter?",
+           {"base": "the base built with pooling='avg'", "features": "its cached features",
+            "head_history": "the History of the head trained on them"},
+           ["Build the base again with pooling='avg' (the same upscaling and preprocess_input).",
+            "Copy feature_settings with the new model description: the key changes, so the cache computes anew.",
+            "The same head (add_head) on the new features, the same fit_like_the_episode."])
+def _check_04_5(base, features, head_history):
+    import keras
+    _model(base, "base")
+    _history(head_history, "head_history")
+    if not isinstance(base.layers[-1], keras.layers.GlobalAveragePooling2D):
+        raise Wrong(f"the base ends with {type(base.layers[-1]).__name__}: pass pooling='avg'.")
+    _is(features, dict, "features", "the dict of arrays cached_arrays returned")
+    if features["train"].ndim != 2 or features["train"].shape[1] != base.output_shape[-1]:
+        raise Wrong(f"the features are shaped {features['train'].shape[1:]}: they must come from the avg base, one "
+                    f"vector of {base.output_shape[-1]} per image. Did the cache return the max features (same key)?")
+    return [f"pooling='avg': one vector of {base.output_shape[-1]} per image",
+            f"best validation accuracy of the head: {max(head_history.history['val_accuracy']):.3f}"]
+
+
+@_register("04", 6, "a bigger budget for the scratch network",
+           {"history": "the History of the longer training", "accuracy": "its test accuracy",
+            "seconds": "its wall time"},
+           ["keras.models.clone_model(cnn) gives the same architecture with fresh weights.",
+            "EarlyStopping(monitor='val_accuracy', patience=10, restore_best_weights=True).",
+            "Time it with time.perf_counter() before and after fit()."],
+           model_answer="Once the training accuracy keeps rising while the validation accuracy levels off, the "
+                        "network memorises its few hundred images and more epochs no longer help; pretrained "
+                        "features were paid for once, on ImageNet.")
+def _check_04_6(history, accuracy, seconds):
+    _history(history)
+    train, val = history.history.get("accuracy", []), history.history.get("val_accuracy", [])
+    if not val:
+        raise Wrong("the History has no val_accuracy: pass validation_data so the early stopper can watch it.")
+    if not 0 <= accuracy <= 1:
+        raise Wrong(f"accuracy {accuracy!r} is not a test accuracy between 0 and 1.")
+    return [f"{len(history.epoch)} epochs in {seconds:.0f} s; best training accuracy {max(train):.3f}, best validation "
+            f"accuracy {max(val):.3f}, test accuracy {accuracy:.3f}"]
+
+
+# --------------------------------------------------------------------------- lesson 7
+
+@_register("07", 1, "a TF Hub feature vector on lesson 5's data",
+           {"model": "your tf_keras model (hub.KerasLayer, Dropout(0.2), Dense(1))", "history": "its training"},
+           ["Build it with tf_keras, not keras: hub.KerasLayer does not fit into a Keras 3 model (section 3).",
+            "hub.KerasLayer(handle, trainable=False): only the Dense(1) head trains, features + 1 parameters.",
+            "Images at 224x224 in [0, 1] (image_subset does it), BinaryCrossentropy(from_logits=True)."])
+def _check_07_1(model, history):
+    import tensorflow_hub as hub
+    import tf_keras
+    _is(model, tf_keras.Model, "model", "a tf_keras model (tf_keras.Sequential([...]))")
+    _is(history, tf_keras.callbacks.History, "history", "the History that fit() returned")
+    layers = [layer for layer in model.layers if isinstance(layer, hub.KerasLayer)]
+    if not layers:
+        raise Wrong("the model has no hub.KerasLayer: put hub.KerasLayer(handle, trainable=False) after the input.")
+    if layers[0].trainable:
+        raise Wrong("the hub.KerasLayer trains: pass trainable=False, so only the head learns.")
+    features = int(model.layers[-1].kernel.shape[0])
+    trainable = int(sum(math.prod(w.shape) for w in model.trainable_weights))
+    if trainable != features + 1:
+        raise Wrong(f"{trainable:,} trainable parameters; a frozen feature vector of {features} with Dense(1) has "
+                    f"{features + 1}.")
+    val = history.history.get("val_accuracy", [0])[-1]
+    if val < 0.7:
+        raise Wrong(f"validation accuracy {val:.3f}: ImageNet features should reach far above chance (0.5). Are the "
+                    "images in [0, 1] at 224x224, and the loss from_logits=True?")
+    return [f"a frozen hub.KerasLayer and Dense(1): {trainable:,} trainable parameters",
+            f"validation accuracy {val:.3f} after {len(history.epoch)} epochs"]
