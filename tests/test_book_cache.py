@@ -22,7 +22,10 @@ def test_nbval_outputs_are_what_the_book_build_finds_in_its_cache(tmp_path):
     from jupyter_cache import get_cache
 
     good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
-    _notebook(good, "x = 6 * 7", "print('the answer is', x)", "x")
+    _notebook(good, "x = 6 * 7", "print('the answer is', x)", "x", "answer = ...   # a challenge's starter cell")
+    nb = nbformat.read(good, as_version=4)
+    nb.cells[-1].metadata["tags"] = ["nbval-skip", "skip-execution"]       # never run, by nbval or by the book
+    nbformat.write(nb, good)
     _notebook(bad, "print('before')", "1 / 0")
     cache_dir = tmp_path / "cache"
     env = dict(os.environ, TLCOURSE_BOOK_CACHE=str(cache_dir),
@@ -40,5 +43,6 @@ def test_nbval_outputs_are_what_the_book_build_finds_in_its_cache(tmp_path):
     code = [c for c in executed.cells if c.cell_type == "code"]
     assert code[1].outputs[0]["text"] == "the answer is 42\n"
     assert code[2].outputs[0]["data"]["text/plain"] == "42" and code[2].execution_count == 3
+    assert code[3].outputs == [] and code[3].execution_count is None       # the starter cell: stored, not run
     with pytest.raises(KeyError):                              # the failed lesson: the book build executes it
         cache.match_cache_notebook(nbformat.read(bad, as_version=4))

@@ -457,3 +457,61 @@ def test_07_1_hub_feature_vector(tmp_path):
     ok, text = _verdict("07", 1, model=keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)]),
                         history=history(0.85))
     assert not ok and "a tf_keras model" in text
+
+
+def test_08_1_four_replicas():
+    right = dict(global_batch=128, steps_per_epoch=8, learning_rate=2e-2, n_train=1024, base_learning_rate=1e-2,
+                 base_global_batch=64)
+    ok, text = _verdict("08", 1, **right)
+    assert ok, text
+    ok, text = _verdict("08", 1, **dict(right, global_batch=32))
+    assert not ok and "batch of ONE replica" in text
+    ok, text = _verdict("08", 1, **dict(right, n_train=1000, steps_per_epoch=7))        # rounded down
+    assert not ok and "round up" in text
+    ok, text = _verdict("08", 1, **dict(right, learning_rate=1e-2))
+    assert not ok and "linear rule" in text
+
+
+def test_08_2_weights_must_move():
+    model = _dense()
+    before = model.get_weights()
+    ok, text = _verdict("08", 2, mean_loss=0.6, before=before, model=model)
+    assert not ok and "the weights did not change" in text
+    model.fit(np.zeros((8, 28, 28), "float32"), np.arange(8) % 10, epochs=1, verbose=0)
+    ok, text = _verdict("08", 2, mean_loss=0.6, before=before, model=model)
+    assert ok and "model answer" in text, text
+    ok, text = _verdict("08", 2, mean_loss=float("nan"), before=before, model=model)
+    assert not ok and "finite" in text
+
+
+def test_08_3_three_workers_read_from_a_real_cluster(tmp_path):
+    from tlcourse.distributed import LocalCluster
+    script = tmp_path / "worker.py"
+    script.write_text("import json, os, sys\ntask = json.loads(os.environ['TF_CONFIG'])\n"
+                      "n = len(task['cluster']['worker'])\nprint(f\"worker {task['task']['index']}, {n} replicas in "
+                      "sync\")\nsys.exit(int(sys.argv[1]) if task['task']['index'] == 2 else 0)\n")
+    with LocalCluster(script, 3, ["0"], timeout=60, cwd=tmp_path) as three:
+        three.wait()
+    ok, text = _verdict("08", 3, cluster=three, replicas=3)
+    assert ok, text
+    ok, text = _verdict("08", 3, cluster=three, replicas=2)
+    assert not ok and "the workers report 3" in text
+    with LocalCluster(script, 2, ["0"], timeout=60, cwd=tmp_path) as two:
+        two.wait()
+    ok, text = _verdict("08", 3, cluster=two, replicas=2)
+    assert not ok and "LocalCluster(..., 3, ...)" in text
+    with LocalCluster(script, 3, ["3"], timeout=60, cwd=tmp_path) as failing:
+        failing.wait(check=False)
+    ok, text = _verdict("08", 3, cluster=failing, replicas=3)
+    assert not ok and "exit codes" in text
+    ok, text = _verdict("08", 3, cluster="cluster", replicas=3)
+    assert not ok and "should be the tlcourse.distributed.LocalCluster" in text
+
+
+def test_every_challenge_of_every_lesson_is_checked():
+    """A challenge added to a lesson without a check fails here: each 'Challenge' admonition has its check."""
+    for path in sorted((ROOT / "notebooks").glob("0*.ipynb")):
+        text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        challenges = text.count(":::{admonition} Challenge")
+        checked = sum(1 for lesson, _ in exercises.CHALLENGES if lesson == path.name[:2])
+        assert challenges == checked, f"{path.name}: {challenges} challenges, {checked} checks"

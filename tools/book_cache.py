@@ -5,7 +5,8 @@ cache folder (``_build/.jupyter_cache``, as ``execute.cache`` in ``_config.yml``
 under nbval, the lesson with the outputs nbval received from the kernel is stored in that jupyter-cache, the same
 way myst-nb stores a notebook it executed itself. The strict book build that follows (``execute_notebooks: cache``)
 then finds each lesson's code in the cache and renders those outputs instead of executing it a second time. A lesson
-with a failed, skipped or missing cell is not stored, so the book build executes it and fails on its own.
+with a failed or missing cell, or one skipped other than by its nbval-skip tag, is not stored, so the book build
+executes it and fails on its own.
 
 The cache matches a notebook by its code cells' source (jupyter-cache's hash), so an edited lesson is executed again.
 """
@@ -41,6 +42,9 @@ def pytest_runtest_makereport(item, call):
     run = _runs.get(str(item.parent.path))
     if run is None:
         return
+    if call.excinfo is not None and call.excinfo.typename == "Skipped" and \
+            "nbval-skip" in item.cell.metadata.get("tags", []):
+        return                                   # a starter cell: never run (store() gives it no outputs)
     if call.excinfo is not None or item.test_outputs is None:
         run["ok"] = False
         return
@@ -66,12 +70,17 @@ def store(path: Path, run: dict) -> bool:
 
     nb = copy.deepcopy(run["nb"])
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    # Cells tagged nbval-skip (the challenges' starter cells, also tagged skip-execution for the book) never run:
+    # they are stored without outputs, as the book would leave them.
+    skipped = {n for n, i in enumerate(code) if "nbval-skip" in nb.cells[i].metadata.get("tags", [])}
+    for n in skipped:
+        run["outputs"].setdefault(n, [])
     if not run["ok"] or sorted(run["outputs"]) != list(range(len(code))):   # nbval numbers the code cells
         _said.append(f"{path.name}: not stored (a cell failed, was skipped or did not run); the book build will "
                      "execute it")
         return False
     for number, i in enumerate(code):
-        count = number + 1
+        count = None if number in skipped else number + 1
         cell = nb.cells[i]
         cell.execution_count = count
         cell.outputs = [nbformat.from_dict(o) for o in run["outputs"][number]]

@@ -686,3 +686,80 @@ def _check_07_1(model, history):
                     "images in [0, 1] at 224x224, and the loss from_logits=True?")
     return [f"a frozen hub.KerasLayer and Dense(1): {trainable:,} trainable parameters",
             f"validation accuracy {val:.3f} after {len(history.epoch)} epochs"]
+
+
+# --------------------------------------------------------------------------- lesson 8
+
+@_register("08", 1, "four replicas, the same per-replica batch",
+           {"global_batch": "the global batch with 4 replicas of 32", "steps_per_epoch": "steps for one epoch",
+            "learning_rate": "the learning rate the linear rule gives", "n_train": "len(x_train)",
+            "base_learning_rate": "the lesson's learning rate", "base_global_batch": "the lesson's global batch"},
+           ["The global batch is what one step sees: per-replica batch x number of replicas.",
+            "An epoch needs ceil(n_train / global_batch) steps: -(-n // b) in Python.",
+            "Linear rule: learning rate x (new global batch / old global batch)."])
+def _check_08_1(global_batch, steps_per_epoch, learning_rate, n_train, base_learning_rate, base_global_batch):
+    if global_batch == 32:
+        raise Wrong("32 is the batch of ONE replica; the global batch of a step is 32 x 4 replicas.")
+    if global_batch != 128:
+        raise Wrong(f"global_batch is {global_batch!r}: 4 replicas of 32 images make {4 * 32}.")
+    want = -(-n_train // global_batch)
+    if steps_per_epoch != want:
+        raise Wrong(f"steps_per_epoch is {steps_per_epoch!r}: {n_train} photos in batches of {global_batch} take "
+                    f"{want} steps (round up: the last batch is smaller).")
+    lr = base_learning_rate * global_batch / base_global_batch
+    if not math.isclose(learning_rate, lr, rel_tol=1e-6):
+        raise Wrong(f"learning_rate is {learning_rate!r}; the linear rule scales {base_learning_rate:g} by "
+                    f"{global_batch}/{base_global_batch}: {lr:g}.")
+    return [f"global batch {global_batch}, {steps_per_epoch} steps an epoch, learning rate {lr:g}"]
+
+
+@_register("08", 2, "a custom training loop over strategy.run",
+           {"mean_loss": "the mean training loss of the epoch", "before": "model_2.get_weights() before the epoch",
+            "model": "model_2 after the epoch"},
+           ["strategy.experimental_distribute_dataset(train_2) hands each replica its part of every batch.",
+            "In the step: per-example losses (reduction='none'), then tf.nn.compute_average_loss(..., "
+            "global_batch_size=GLOBAL_BATCH).",
+            "strategy.run(step, args=(images, labels)), then strategy.reduce('SUM', ..., axis=None)."],
+           model_answer="Each replica divides the sum of its losses by the global batch and the strategy sums the "
+                        "replicas' gradients: together, the mean over the global batch, as on one device. Dividing "
+                        "by the per-replica batch would multiply the gradients by the number of replicas.")
+def _check_08_2(mean_loss, before, model):
+    import numpy as np
+    _model(model)
+    if not math.isfinite(float(mean_loss)) or mean_loss <= 0:
+        raise Wrong(f"mean_loss is {mean_loss!r}: a binary cross-entropy is a positive, finite number.")
+    after = model.get_weights()
+    if len(after) != len(before):
+        raise Wrong("`before` does not hold the same model's weights: take model_2.get_weights() before the loop.")
+    if all(np.array_equal(a, b) for a, b in zip(before, after, strict=True)):
+        raise Wrong("the weights did not change: does the step call optimizer.apply_gradients, and does the loop "
+                    "run strategy.run over the distributed dataset?")
+    return [f"one epoch under the strategy: mean training loss {float(mean_loss):.4f}, the weights moved"]
+
+
+@_register("08", 3, "three workers",
+           {"cluster": "the LocalCluster of three workers, after wait()", "replicas": "the replicas in sync"},
+           ["LocalCluster('artifacts/mwms_train.py', 3, worker_args('tf_keras', 1), timeout=P.cluster_timeout).",
+            "Each worker prints 'N replicas in sync' when it starts.",
+            "Nothing in the script changes: TF_CONFIG lists the workers, worker 0 is the chief."],
+           model_answer="3 replicas (one CPU device per worker), each worker about a third of every global batch; "
+                        "nothing in the script changes. On one laptop it is slower: three processes share two cores.")
+def _check_08_3(cluster, replicas):
+    import re
+    if not hasattr(cluster, "logs") or not hasattr(cluster, "workers"):
+        raise Wrong("`cluster` should be the tlcourse.distributed.LocalCluster you ran.")
+    if len(cluster.workers) != 3:
+        raise Wrong(f"the cluster has {len(cluster.workers)} workers: LocalCluster(..., 3, ...).")
+    seen = []
+    for w in range(3):
+        lines = cluster.logs(w, grep="replicas in sync")
+        m = re.search(r"(\d+) replicas in sync", lines[0]) if lines else None
+        if not m:
+            raise Wrong(f"worker {w} never reported its replicas: did the cluster start (cluster.show_logs())?")
+        seen.append(int(m.group(1)))
+    if replicas != seen[0]:
+        raise Wrong(f"replicas is {replicas!r}, but the workers report {seen[0]} replicas in sync.")
+    codes = [w.returncode for w in cluster.workers]
+    if any(code != 0 for code in codes):
+        raise Wrong(f"the workers ended with exit codes {codes}: read cluster.show_logs().")
+    return [f"three workers, {seen[0]} replicas in sync, every worker finished (exit codes {codes})"]
