@@ -145,7 +145,7 @@ def test_half_h5_placed_by_hand_is_refused_and_kept(tmp_path, fault_log):
     (kh / "models" / H5).write_bytes(genuine[: len(genuine) // 2])
     with fault_log.trial("by hand: first half of the MobileNet .h5 in KERAS_HOME/models") as st:
         got = child({"KERAS_HOME": str(kh)}, how="fetch")
-        st["lost"] = int("path" in got)  # accepted: a corrupt file would reach Keras
+        st["corrupt"] = int("path" in got)  # accepted: a corrupt file would reach Keras
         assert got.get("type") == "AssetError", got
         assert "size 1,054,070 bytes, the registry says 2,108,140" in got["error"], got["error"]
         kept = quarantined(tmp_path)
@@ -167,7 +167,7 @@ def test_half_emnist_mapping_is_refused(offline, monkeypatch, fault_log):
     with fault_log.trial("by hand: half of the EMNIST mapping in the cache") as st:
         try:
             classes = datasets.emnist_classes()
-            st["lost"] = 1
+            st["corrupt"] = 1
             pytest.fail(f"accepted: {len(classes)} classes")
         except AssetError as err:
             assert not isinstance(err, AssetMissing) and "size 164 bytes" in str(err), err
@@ -194,7 +194,7 @@ def test_first_seen_hash_never_outranks_the_mirror(offline, monkeypatch, fault_l
         monkeypatch.setenv("TLCOURSE_MIRROR", str(good))
         with pytest.warns(UserWarning, match="either the file or the mirror's SHA256SUMS may be wrong"):
             path = assets.fetch("weights.h5", progress=False)
-        st["lost"] = int(path.read_bytes() != genuine)
+        st["corrupt"] = int(path.read_bytes() != genuine)
         assert path.read_bytes() == genuine
         assert [p.read_bytes() for p in quarantined(offline)] == [flip(genuine)]
         monkeypatch.delenv("TLCOURSE_MIRROR")
@@ -260,7 +260,7 @@ def test_only_an_absent_file_becomes_a_stand_in(tmp_path, fault_log):
     mirror = mirror_with(tmp_path / "mirror", {f"keras/models/{H5}": flip(genuine)}, sums=False)
     with fault_log.trial("offline: corrupt weights in the mirror") as st:
         got = child({"KERAS_HOME": str(tmp_path / "k2"), "TLCOURSE_MIRROR": str(mirror)})
-        st["lost"] = int("path" in got and got["path"] != "None")
+        st["corrupt"] = int("path" in got and got["path"] != "None")
         assert got.get("type") == "AssetError" and "mirror copy" in got["error"], got
         assert not (tmp_path / "k2" / "models" / H5).exists()
         st["outcome"] = "AssetError naming the mirror copy, not a stand-in"
@@ -318,3 +318,37 @@ def test_wrong_settings_are_named(offline, monkeypatch, fault_log):
         assets.get("mnist.npy")
     with pytest.raises(KeyError, match="Did you mean 'cats_and_dogs_filtered.zip'"):
         assets.fetch("cats_and_dogs_filtered")
+
+
+# --------------------------------------------------------------------------- quarantine: never overwritten, reported
+
+def test_quarantine_never_overwrites_and_is_reported(offline, fault_log):
+    """Three rejected copies moved aside within a second are all kept; preflight says where and how big the
+    quarantine is, and `python -m tlcourse quarantine --empty` empties it."""
+    from tlcourse import preflight
+
+    payload = RNG.randbytes(5000)
+    a = register("q.bin", payload, sha256=_sha(payload))
+    target = assets.locate(a)
+    target.parent.mkdir(parents=True)
+    bad = [b"first bad copy", b"second bad copy", b"third bad copy"]
+    with fault_log.trial("quarantine: three rejected copies within one second") as st:
+        for data in bad:
+            target.write_bytes(data)
+            with pytest.warns(UserWarning, match="moved to"), pytest.raises(AssetError):
+                assets.fetch("q.bin", progress=False)
+        kept = sorted(p.read_bytes() for p in quarantined(offline))
+        st["lost"] = len(set(bad) - set(kept))
+        assert kept == sorted(bad)
+        st["outcome"] = "each rejected copy kept in its own folder"
+    q = offline / "data_quarantine"
+    assert (q, 3, sum(map(len, bad))) in assets.quarantines()
+    text, _ = preflight.summary({"ready": [], "standins": [], "missing": []}, 0.1)
+    assert f"quarantine: {q} holds 3 rejected copies" in text and "python -m tlcourse quarantine --empty" in text, text
+    env = {**os.environ, "KERAS_HOME": str(offline / "keras")}
+    r = subprocess.run([sys.executable, "-m", "tlcourse", "quarantine"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and str(q) in r.stdout and "3 file(s)" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "tlcourse", "quarantine", "--empty"], env=env, capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and f"deleted: {q}" in r.stdout and not q.exists(), r.stdout + r.stderr
+
