@@ -352,3 +352,77 @@ def test_quarantine_never_overwrites_and_is_reported(offline, fault_log):
                        text=True)
     assert r.returncode == 0 and f"deleted: {q}" in r.stdout and not q.exists(), r.stdout + r.stderr
 
+
+# --------------------------------------------------------------------------- an unverified copy is no reference
+
+def test_a_truncated_npy_saved_by_hand_never_blocks_the_complete_one(offline, fault_log):
+    """Half of a Dollar Street-shaped .npy saved by hand is refused (its header announces more bytes), not recorded;
+    the complete file saved next is accepted."""
+    import numpy as np
+
+    arr = np.random.default_rng(0).integers(0, 255, (878, 64, 64, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    full = buf.getvalue()
+    target = assets.locate(assets.get("dollar-street-train-images"))
+    target.parent.mkdir(parents=True)
+    target.write_bytes(full[: len(full) // 2])
+    with fault_log.trial("by hand: truncated Dollar Street .npy, then the complete file") as st:
+        try:
+            assets.fetch("dollar-street-train-images", progress=False)
+            st["corrupt"] = 1  # a truncated array accepted
+            pytest.fail("the truncated .npy was accepted")
+        except AssetError as err:
+            assert not isinstance(err, AssetMissing) and "truncated .npy" in str(err), err
+        target.write_bytes(full)
+        with pytest.warns(UserWarning, match="recorded"):
+            path = assets.fetch("dollar-street-train-images", progress=False)
+        st["lost"] += int(path.read_bytes() != full)
+        assert path == target and path.read_bytes() == full
+        buf = io.BytesIO()
+        np.save(buf, arr[::-1].copy())
+        genuine = buf.getvalue()  # the genuine file saved over a copy that only its format vouched for
+        target.write_bytes(genuine)
+        with pytest.warns(UserWarning, match="recorded"):  # a copy saved by hand is never the reference
+            assert assets.fetch("dollar-street-train-images", progress=False).read_bytes() == genuine
+        assert [p.read_bytes() for p in quarantined(offline)] == [full[: len(full) // 2]]  # kept, not deleted
+        st["outcome"] = "truncated copy refused (header vs size); the complete copy accepted"
+
+
+def _zip_of_size(size: int, seed: int) -> bytes:
+    name = "cats_and_dogs_filtered/vectorize.py"
+    data = random.Random(seed).randbytes(size - 98 - 2 * len(name))  # one stored entry: 98 + 2 * len(name) bytes
+    out = zip_of({name: data})
+    assert len(out) == size
+    return out
+
+
+def test_a_valid_zip_of_the_registry_size_saved_by_hand_is_kept_with_the_mirror_set(tmp_path, monkeypatch,
+                                                                                      fault_log):
+    """Google's cats archive (its size, no published checksum) saved by hand while the classroom mirror (which
+    lists the sha256 of its own rebuilt archive) is set: accepted, not quarantined; the same with flipped bytes is
+    refused (its CRCs) and the mirror's copy is used."""
+    mirror = Path(SHARED_MIRROR or "/nonexistent")
+    if not (mirror / "keras" / "datasets" / "cats_and_dogs_filtered.zip").is_file():
+        pytest.skip("needs the shared mirror's cats_and_dogs_filtered.zip")
+    a = assets.get("cats_and_dogs_filtered.zip")
+    monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror))
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    monkeypatch.setattr(assets, "keras_home", lambda: tmp_path / "keras")
+    target = assets.locate(a)
+    target.parent.mkdir(parents=True)
+    by_hand = _zip_of_size(a.size, 1)
+    target.write_bytes(by_hand)
+    with fault_log.trial("by hand: a valid zip of the registry's size, classroom mirror set") as st:
+        path = assets.fetch(a.name, progress=False)
+        st["lost"] = int(path.read_bytes() != by_hand)
+        assert path == target and path.read_bytes() == by_hand and quarantined(tmp_path) == []
+        st["outcome"] = "accepted (the mirror's list speaks of its own copy), nothing quarantined"
+    target.write_bytes(flip(by_hand))
+    with fault_log.trial("by hand: that zip with 3 flipped bytes, classroom mirror set") as st:
+        with pytest.warns(UserWarning, match="bad CRC"):
+            path = assets.fetch(a.name, progress=False)
+        st["corrupt"] = int(path.read_bytes() == flip(by_hand))
+        assert assets.file_hash(path) == a.known_copies[0][1]
+        assert [p.read_bytes() == flip(by_hand) for p in quarantined(tmp_path)] == [True]
+        st["outcome"] = "refused (bad CRC), quarantined; the mirror's known copy used"

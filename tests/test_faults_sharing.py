@@ -361,3 +361,37 @@ def test_the_command_line_never_prints_a_traceback(shared_tmp, fault_log):
             assert r.stderr.startswith("error: ") and words in r.stderr and str(folder) in r.stderr, r.stderr
             st["outcome"] = "one message, exit 1"
 
+
+# --------------------------------------------------------------------------- 8. file names that are not UTF-8
+
+_SCAN = """
+import sys
+from tlcourse import checks
+scan = checks.scan_image_folder(sys.argv[1], action="quarantine", workers=1)
+print("FLAGGED", len(scan.bad))
+"""
+
+
+def test_non_utf8_file_names_are_flagged_and_printed(tmp_path, fault_log):
+    """An image folder with file names in Latin-1 (one an empty file, one a good JPEG), scanned under a strict
+    UTF-8 stdout: no crash, both flagged (Keras cannot open either) and moved, names printed with \\\\xNN escapes."""
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    (folder / "cats").mkdir(parents=True)
+    Image.new("RGB", (8, 8), "red").save(folder / "cats" / "good.jpg")
+    cats = os.fsencode(folder / "cats")
+    with open(cats + b"/caf\xe9.jpg", "wb") as f:
+        f.write((folder / "cats" / "good.jpg").read_bytes())
+    open(cats + b"/vide\xe9.jpg", "wb").close()
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict", "PYTHONPATH": f"{SRC}{os.pathsep}"
+           f"{os.environ.get('PYTHONPATH', '')}"}
+    with fault_log.trial("image folder: file names that are not UTF-8, strict UTF-8 stdout") as st:
+        r = subprocess.run([sys.executable, "-c", _SCAN, str(folder)], env=env, capture_output=True, text=True,
+                           errors="backslashreplace", timeout=120)
+        assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr[-2000:]
+        assert "FLAGGED 2" in r.stdout and "caf\\xe9.jpg" in r.stdout and "not valid UTF-8" in r.stdout, r.stdout
+        moved = sorted(os.listdir(os.fsencode(tmp_path / "photos_quarantine" / "cats")))
+        st["lost"] = int(moved != [b"caf\xe9.jpg", b"vide\xe9.jpg"])
+        assert sorted(os.listdir(folder / "cats")) == ["good.jpg"], moved
+        st["outcome"] = "flagged and moved, printed with escapes"

@@ -163,7 +163,10 @@ def _read_record(target: Path) -> tuple[str, str] | None:
             p.unlink()
         return None
     parts = p.read_text().split()
-    return (parts[0], parts[2] if len(parts) > 2 else "first-seen") if parts else None
+    if not parts:
+        return None
+    by_hand = " ".join(parts[3:]).startswith("found in the cache")  # recorded from a copy saved by hand
+    return parts[0], "by-hand" if by_hand else parts[2] if len(parts) > 2 else "first-seen"
 
 
 def _write_record(target: Path, digest: str, level: str, origin: str) -> None:
@@ -179,7 +182,8 @@ def _write_record(target: Path, digest: str, level: str, origin: str) -> None:
 
 def _remember(asset: Asset, target: Path, level: str, digest: str, origin: str) -> None:
     """Record the sha256 of a copy that no registry checksum covers: vouched for by Zenodo's md5 ("publisher"),
-    by a mirror's SHA256SUMS ("mirror"), or by nothing yet ("first-seen", outranked by any better evidence)."""
+    by a mirror's SHA256SUMS ("mirror"), or by nothing yet ("first-seen", outranked by any better evidence). A copy
+    found in the cache (saved by hand) is recorded too, but never refuses another copy whose format checks out."""
     if asset.checksum or level not in ("publisher", "mirror", "format"):
         return
     level = "first-seen" if level == "format" else level
@@ -265,12 +269,35 @@ def _unreadable(path: Path, err: OSError, var: str) -> AssetError:
 
 
 def _format_problem(path: Path, filename: str) -> str | None:
-    """A cheap check that a file is what its name says (zip, HDF5, gzip), for files no hash vouches for."""
+    """A check that a file is what its name says, for files no hash vouches for: a zip decodes (every CRC), a .npy
+    holds the bytes its header announces, HDF5 and gzip files start as they should."""
     name = filename.lower()
     with open(path, "rb") as f:
         head = f.read(16)
-    if name.endswith((".zip", ".npz", ".keras")) and not zipfile.is_zipfile(path):
-        return f"not a complete zip archive (starts with {head[:8]!r}; truncated download?)"
+    if name.endswith((".zip", ".npz", ".keras")):
+        if not zipfile.is_zipfile(path):
+            return f"not a complete zip archive (starts with {head[:8]!r}; truncated download?)"
+        try:
+            with zipfile.ZipFile(path) as zf:
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, EOFError, zlib.error, ValueError) as err:
+            return f"a damaged zip archive ({err})"
+        return f"a damaged zip archive (bad CRC in {bad!r})" if bad else None
+    if name.endswith(".npy"):
+        import numpy as np
+
+        try:
+            with open(path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(f)
+                need = f.tell() + (0 if dtype.hasobject else int(np.prod(shape)) * dtype.itemsize)
+        except (ValueError, OSError, EOFError) as err:
+            return f"not a .npy array file ({err})"
+        size = path.stat().st_size
+        if not dtype.hasobject and size != need:
+            return f"a truncated .npy file: its header announces {shape} {dtype} ({need:,} bytes), it has {size:,}"
     if name.endswith((".h5", ".hdf5")) and not head.startswith(b"\x89HDF\r\n\x1a\n"):
         return f"not an HDF5 file (starts with {head[:8]!r}; an error page saved under its name?)"
     if name.endswith((".gz", ".tgz")) and not head.startswith(b"\x1f\x8b"):
@@ -323,7 +350,8 @@ def _verify(asset: Asset, path: Path, *, mirror_hash: str | None = None, record:
         return ok, why, "mirror"
     if record:
         got = file_hash(path)
-        return got == record[0], f"sha256 {got}, recorded {record[0]} ({record[1]})", record[1]
+        if got == record[0] or record[1] != "by-hand":  # a copy saved by hand is no reference: check the format
+            return got == record[0], f"sha256 {got}, recorded {record[0]} ({record[1]})", record[1]
     problem = _format_problem(path, asset.filename)
     return problem is None, problem or "no checksum known; size and format checked", "format"
 
@@ -591,7 +619,10 @@ def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retr
     record = _read_record(target)
     src = mirror / asset.mirror_path if mirror else None
     if target.is_file():
-        ok, why, level = _verify(asset, target, mirror_hash=listed, record=record)
+        size = target.stat().st_size
+        # the mirror's list speaks of the mirror's copy: another copy of the registry's size is not judged by it
+        other = listed and asset.size == size and src.is_file() and src.stat().st_size != size
+        ok, why, level = _verify(asset, target, mirror_hash=None if other else listed, record=record)
         if ok:
             if level == "mirror" and (record is None or record[0] != listed):
                 _remember(asset, target, level, listed, f"mirror {mirror}")
