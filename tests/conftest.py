@@ -76,28 +76,34 @@ class FaultLog:
         self.entries: list[dict] = []
         self.written = None
 
-    def add(self, fault: str, *, survived: bool, outcome: str, lost_or_corrupted: int = 0, detail: str = ""):
+    def add(self, fault: str, *, survived: bool, outcome: str, lost_or_corrupted: int = 0, detail: str = "",
+            corrupt: int = 0):
         self.entries.append({"fault": fault, "survived": bool(survived), "outcome": outcome,
-                             "lost_or_corrupted": int(lost_or_corrupted), "detail": detail[:500]})
+                             "lost_or_corrupted": int(lost_or_corrupted), "corrupt_accepted": int(corrupt),
+                             "detail": detail[:500]})
 
     @contextlib.contextmanager
     def trial(self, fault: str):
         """Record one injected fault and how it ended. The test fills ``state``: ``outcome``, ``detail``, and
-        ``lost`` (good files lost plus corrupt files accepted); an exception records the fault as not survived."""
-        state = {"outcome": "", "lost": 0, "detail": ""}
+        ``lost`` (good files lost; older tests count corrupt files accepted here too) and ``corrupt`` (corrupt files
+        accepted); an exception records the fault as not survived."""
+        state = {"outcome": "", "lost": 0, "corrupt": 0, "detail": ""}
         try:
             yield state
         except BaseException as exc:
             self.add(fault, survived=False, outcome=f"test failed: {type(exc).__name__}", detail=str(exc),
-                     lost_or_corrupted=state["lost"])
+                     lost_or_corrupted=state["lost"] + state["corrupt"], corrupt=state["corrupt"])
             raise
-        self.add(fault, survived=state["lost"] == 0, outcome=state["outcome"], detail=state["detail"],
-                 lost_or_corrupted=state["lost"])
+        bad = state["lost"] + state["corrupt"]
+        self.add(fault, survived=bad == 0, outcome=state["outcome"], detail=state["detail"], lost_or_corrupted=bad,
+                 corrupt=state["corrupt"])
 
     def totals(self) -> dict:
         return {"faults_tried": len(self.entries),
                 "faults_survived": sum(e["survived"] for e in self.entries),
-                "files_lost_or_corrupted": sum(e["lost_or_corrupted"] for e in self.entries)}
+                "files_lost_or_corrupted": sum(e["lost_or_corrupted"] for e in self.entries),
+                "files_lost": sum(e["lost_or_corrupted"] - e["corrupt_accepted"] for e in self.entries),
+                "corrupt_accepted": sum(e["corrupt_accepted"] for e in self.entries)}
 
 
 _FAULT_LOG = FaultLog()
@@ -122,4 +128,5 @@ def pytest_terminal_summary(terminalreporter):
         t = _FAULT_LOG.totals()
         terminalreporter.write_line(f"reliability: {t['faults_tried']} faults tried, {t['faults_survived']} "
                                     f"survived, {t['files_lost_or_corrupted']} files lost or corrupted "
+                                    f"({t['files_lost']} lost, {t['corrupt_accepted']} corrupt accepted) "
                                     f"(details: {_FAULT_LOG.written})")

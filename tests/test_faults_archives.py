@@ -55,7 +55,7 @@ def test_zip_entry_escaping_its_folder_is_refused(kind, tmp_path, fault_log):
             assets.extract(archive)
         assert "delete it" in str(err.value) or "symbolic link" in str(err.value)
         assert not victim.exists()
-        assert files_under(tmp_path) - before <= {"box/.pets_extracted.lock"}, "nothing extracted anywhere"
+        assert files_under(tmp_path) - before <= {"box/.pets_extracted.tlcourse.lock"}, "nothing extracted anywhere"
         make_zip(archive, GOOD)  # a good copy replaces it: the next try works
         out = assets.extract(archive)
         assert (out / "pets" / "cats" / "a.txt").read_bytes() == b"meow"
@@ -142,15 +142,89 @@ def test_not_an_archive_and_missing_archive(tmp_path):
         assets.extract(tmp_path / "missing.zip")
 
 
-def test_new_archive_is_extracted_again_and_partial_folder_replaced(tmp_path):
+def test_new_archive_is_extracted_again(tmp_path):
     archive = make_zip(tmp_path / "pets.zip", {"pets/a.txt": b"v1"})
-    dest = tmp_path / "pets_extracted"
-    dest.mkdir()
-    (dest / "half-written.txt").write_text("left by a killed extraction, no .complete marker")
     out = assets.extract(archive)
     assert files_under(out) == {"pets", "pets/a.txt", ".complete"}
     make_zip(archive, {"pets/a.txt": b"version two"})  # a new copy of the archive (size differs)
     assert (assets.extract(archive) / "pets" / "a.txt").read_bytes() == b"version two"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pets.zip", "pets_extracted"]  # nothing left beside it
+
+
+# --------------------------------------------------------------------------- never delete what the course did not write
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_extract_never_deletes_a_users_folder_or_its_neighbours(tmp_path, fault_log):
+    """extract(zip, dest) into a user's own folder (notes, a model) with a `.project.backup/` and a `.project.lock`
+    beside it: refused, naming the files; nothing of the user's is touched; another destination works."""
+    archive = make_zip(tmp_path / "pets.zip", GOOD)
+    project = tmp_path / "project"
+    (project / "models").mkdir(parents=True)
+    (project / "notes.md").write_text("my notes")
+    (project / "models" / "best.keras").write_bytes(b"PK model bytes")
+    (tmp_path / ".project.backup").mkdir()
+    (tmp_path / ".project.backup" / "notes.md").write_text("yesterday's notes")
+    (tmp_path / ".project.lock").write_text("a user's file that merely looks like a lock")
+    (tmp_path / ".project.tlcourse-partial-old").mkdir()  # the course's temporary name, but without its marker
+    (tmp_path / ".project.tlcourse-partial-old" / "keep.txt").write_text("not the course's")
+    before = snapshot(tmp_path)
+    with fault_log.trial("archive: extract into a user's folder with a .backup sibling") as st:
+        with pytest.raises(AssetError) as err:
+            assets.extract(archive, project)
+        msg = str(err.value)
+        after = snapshot(tmp_path)
+        st["lost"] = sum(1 for k, v in before.items() if after.get(k) != v)
+        assert st["lost"] == 0, sorted(set(before) - set(after))
+        assert str(project) in msg and "notes.md" in msg and "never deletes" in msg and "What to do" in msg, msg
+        out = assets.extract(archive, tmp_path / "pets")  # another destination works
+        assert (out / "pets" / "cats" / "a.txt").read_bytes() == b"meow"
+        st["outcome"] = "refused naming the user's files; nothing deleted"
+
+
+def test_a_file_added_to_an_extraction_survives_a_new_archive(tmp_path, fault_log):
+    """With the default destination, a student's file inside the extracted folder (and an extracted file they
+    edited) is kept when a new copy of the archive is extracted: refused, with what to do; once moved, it works."""
+    archive = make_zip(tmp_path / "pets.zip", GOOD)
+    out = assets.extract(archive)
+    (out / "pets" / "my_notes.txt").write_text("cats are better")
+    with fault_log.trial("archive: a student's file in the extraction, archive fetched again") as st:
+        make_zip(archive, {**GOOD, "pets/cats/c.txt": b"purr"})
+        with pytest.raises(AssetError, match="my_notes.txt") as err:
+            assets.extract(archive)
+        st["lost"] = int((out / "pets" / "my_notes.txt").read_text() != "cats are better")
+        assert "What to do" in str(err.value)
+        (out / "pets" / "my_notes.txt").rename(tmp_path / "my_notes.txt")
+        (out / "pets" / "cats" / "a.txt").write_bytes(b"edited by the student")
+        with pytest.raises(AssetError, match="a.txt"):
+            assets.extract(archive)
+        assert (out / "pets" / "cats" / "a.txt").read_bytes() == b"edited by the student"
+        (out / "pets" / "cats" / "a.txt").unlink()
+        assert (assets.extract(archive) / "pets" / "cats" / "c.txt").read_bytes() == b"purr"
+        st["outcome"] = "refused naming the student's file; extracted once it was moved"
+
+
+def test_extract_into_a_file_names_the_file(tmp_path, fault_log):
+    archive = make_zip(tmp_path / "pets.zip", GOOD)
+    blocker = tmp_path / "pets"
+    blocker.write_text("a file where the folder should be")
+    with fault_log.trial("archive: destination is a file") as st:
+        for dest in (blocker, blocker / "inside"):
+            with pytest.raises(AssetError) as err:
+                assets.extract(archive, dest)
+            msg = str(err.value)
+            assert "is a file" in msg and str(blocker) in msg and "disk space" not in msg, msg
+        st["lost"] = int(blocker.read_text() != "a file where the folder should be")
+        st["outcome"] = "AssetError naming the file, which is kept"
+
+
+def test_traversal_message_names_the_destination(tmp_path):
+    archive = make_zip(tmp_path / "pets.zip", {**GOOD, "../evil.txt": b"x"})
+    with pytest.raises(AssetError) as err:
+        assets.extract(archive, tmp_path / "out")
+    assert f"outside {tmp_path / 'out'}." in str(err.value) and ".out." not in str(err.value), err.value
 
 
 _EXTRACT_SCRIPT = "import sys; from tlcourse import assets; print(assets.extract(sys.argv[1]))"

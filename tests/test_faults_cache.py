@@ -145,7 +145,7 @@ def test_half_h5_placed_by_hand_is_refused_and_kept(tmp_path, fault_log):
     (kh / "models" / H5).write_bytes(genuine[: len(genuine) // 2])
     with fault_log.trial("by hand: first half of the MobileNet .h5 in KERAS_HOME/models") as st:
         got = child({"KERAS_HOME": str(kh)}, how="fetch")
-        st["lost"] = int("path" in got)  # accepted: a corrupt file would reach Keras
+        st["corrupt"] = int("path" in got)  # accepted: a corrupt file would reach Keras
         assert got.get("type") == "AssetError", got
         assert "size 1,054,070 bytes, the registry says 2,108,140" in got["error"], got["error"]
         kept = quarantined(tmp_path)
@@ -167,7 +167,7 @@ def test_half_emnist_mapping_is_refused(offline, monkeypatch, fault_log):
     with fault_log.trial("by hand: half of the EMNIST mapping in the cache") as st:
         try:
             classes = datasets.emnist_classes()
-            st["lost"] = 1
+            st["corrupt"] = 1
             pytest.fail(f"accepted: {len(classes)} classes")
         except AssetError as err:
             assert not isinstance(err, AssetMissing) and "size 164 bytes" in str(err), err
@@ -194,7 +194,7 @@ def test_first_seen_hash_never_outranks_the_mirror(offline, monkeypatch, fault_l
         monkeypatch.setenv("TLCOURSE_MIRROR", str(good))
         with pytest.warns(UserWarning, match="either the file or the mirror's SHA256SUMS may be wrong"):
             path = assets.fetch("weights.h5", progress=False)
-        st["lost"] = int(path.read_bytes() != genuine)
+        st["corrupt"] = int(path.read_bytes() != genuine)
         assert path.read_bytes() == genuine
         assert [p.read_bytes() for p in quarantined(offline)] == [flip(genuine)]
         monkeypatch.delenv("TLCOURSE_MIRROR")
@@ -260,7 +260,7 @@ def test_only_an_absent_file_becomes_a_stand_in(tmp_path, fault_log):
     mirror = mirror_with(tmp_path / "mirror", {f"keras/models/{H5}": flip(genuine)}, sums=False)
     with fault_log.trial("offline: corrupt weights in the mirror") as st:
         got = child({"KERAS_HOME": str(tmp_path / "k2"), "TLCOURSE_MIRROR": str(mirror)})
-        st["lost"] = int("path" in got and got["path"] != "None")
+        st["corrupt"] = int("path" in got and got["path"] != "None")
         assert got.get("type") == "AssetError" and "mirror copy" in got["error"], got
         assert not (tmp_path / "k2" / "models" / H5).exists()
         st["outcome"] = "AssetError naming the mirror copy, not a stand-in"
@@ -318,3 +318,111 @@ def test_wrong_settings_are_named(offline, monkeypatch, fault_log):
         assets.get("mnist.npy")
     with pytest.raises(KeyError, match="Did you mean 'cats_and_dogs_filtered.zip'"):
         assets.fetch("cats_and_dogs_filtered")
+
+
+# --------------------------------------------------------------------------- quarantine: never overwritten, reported
+
+def test_quarantine_never_overwrites_and_is_reported(offline, fault_log):
+    """Three rejected copies moved aside within a second are all kept; preflight says where and how big the
+    quarantine is, and `python -m tlcourse quarantine --empty` empties it."""
+    from tlcourse import preflight
+
+    payload = RNG.randbytes(5000)
+    a = register("q.bin", payload, sha256=_sha(payload))
+    target = assets.locate(a)
+    target.parent.mkdir(parents=True)
+    bad = [b"first bad copy", b"second bad copy", b"third bad copy"]
+    with fault_log.trial("quarantine: three rejected copies within one second") as st:
+        for data in bad:
+            target.write_bytes(data)
+            with pytest.warns(UserWarning, match="moved to"), pytest.raises(AssetError):
+                assets.fetch("q.bin", progress=False)
+        kept = sorted(p.read_bytes() for p in quarantined(offline))
+        st["lost"] = len(set(bad) - set(kept))
+        assert kept == sorted(bad)
+        st["outcome"] = "each rejected copy kept in its own folder"
+    q = offline / "data_quarantine"
+    assert (q, 3, sum(map(len, bad))) in assets.quarantines()
+    text, _ = preflight.summary({"ready": [], "standins": [], "missing": []}, 0.1)
+    assert f"quarantine: {q} holds 3 rejected copies" in text and "python -m tlcourse quarantine --empty" in text, text
+    env = {**os.environ, "KERAS_HOME": str(offline / "keras")}
+    r = subprocess.run([sys.executable, "-m", "tlcourse", "quarantine"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0 and str(q) in r.stdout and "3 file(s)" in r.stdout, r.stdout + r.stderr
+    r = subprocess.run([sys.executable, "-m", "tlcourse", "quarantine", "--empty"], env=env, capture_output=True,
+                       text=True)
+    assert r.returncode == 0 and f"deleted: {q}" in r.stdout and not q.exists(), r.stdout + r.stderr
+
+
+# --------------------------------------------------------------------------- an unverified copy is no reference
+
+def test_a_truncated_npy_saved_by_hand_never_blocks_the_complete_one(offline, fault_log):
+    """Half of a Dollar Street-shaped .npy saved by hand is refused (its header announces more bytes), not recorded;
+    the complete file saved next is accepted."""
+    import numpy as np
+
+    arr = np.random.default_rng(0).integers(0, 255, (878, 64, 64, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    full = buf.getvalue()
+    target = assets.locate(assets.get("dollar-street-train-images"))
+    target.parent.mkdir(parents=True)
+    target.write_bytes(full[: len(full) // 2])
+    with fault_log.trial("by hand: truncated Dollar Street .npy, then the complete file") as st:
+        try:
+            assets.fetch("dollar-street-train-images", progress=False)
+            st["corrupt"] = 1  # a truncated array accepted
+            pytest.fail("the truncated .npy was accepted")
+        except AssetError as err:
+            assert not isinstance(err, AssetMissing) and "truncated .npy" in str(err), err
+        target.write_bytes(full)
+        with pytest.warns(UserWarning, match="recorded"):
+            path = assets.fetch("dollar-street-train-images", progress=False)
+        st["lost"] += int(path.read_bytes() != full)
+        assert path == target and path.read_bytes() == full
+        buf = io.BytesIO()
+        np.save(buf, arr[::-1].copy())
+        genuine = buf.getvalue()  # the genuine file saved over a copy that only its format vouched for
+        target.write_bytes(genuine)
+        with pytest.warns(UserWarning, match="recorded"):  # a copy saved by hand is never the reference
+            assert assets.fetch("dollar-street-train-images", progress=False).read_bytes() == genuine
+        assert [p.read_bytes() for p in quarantined(offline)] == [full[: len(full) // 2]]  # kept, not deleted
+        st["outcome"] = "truncated copy refused (header vs size); the complete copy accepted"
+
+
+def _zip_of_size(size: int, seed: int) -> bytes:
+    name = "cats_and_dogs_filtered/vectorize.py"
+    data = random.Random(seed).randbytes(size - 98 - 2 * len(name))  # one stored entry: 98 + 2 * len(name) bytes
+    out = zip_of({name: data})
+    assert len(out) == size
+    return out
+
+
+def test_a_valid_zip_of_the_registry_size_saved_by_hand_is_kept_with_the_mirror_set(tmp_path, monkeypatch,
+                                                                                      fault_log):
+    """Google's cats archive (its size, no published checksum) saved by hand while the classroom mirror (which
+    lists the sha256 of its own rebuilt archive) is set: accepted, not quarantined; the same with flipped bytes is
+    refused (its CRCs) and the mirror's copy is used."""
+    mirror = Path(SHARED_MIRROR or "/nonexistent")
+    if not (mirror / "keras" / "datasets" / "cats_and_dogs_filtered.zip").is_file():
+        pytest.skip("needs the shared mirror's cats_and_dogs_filtered.zip")
+    a = assets.get("cats_and_dogs_filtered.zip")
+    monkeypatch.setenv("TLCOURSE_MIRROR", str(mirror))
+    monkeypatch.setenv("TLCOURSE_OFFLINE", "1")
+    monkeypatch.setattr(assets, "keras_home", lambda: tmp_path / "keras")
+    target = assets.locate(a)
+    target.parent.mkdir(parents=True)
+    by_hand = _zip_of_size(a.size, 1)
+    target.write_bytes(by_hand)
+    with fault_log.trial("by hand: a valid zip of the registry's size, classroom mirror set") as st:
+        path = assets.fetch(a.name, progress=False)
+        st["lost"] = int(path.read_bytes() != by_hand)
+        assert path == target and path.read_bytes() == by_hand and quarantined(tmp_path) == []
+        st["outcome"] = "accepted (the mirror's list speaks of its own copy), nothing quarantined"
+    target.write_bytes(flip(by_hand))
+    with fault_log.trial("by hand: that zip with 3 flipped bytes, classroom mirror set") as st:
+        with pytest.warns(UserWarning, match="bad CRC"):
+            path = assets.fetch(a.name, progress=False)
+        st["corrupt"] = int(path.read_bytes() == flip(by_hand))
+        assert assets.file_hash(path) == a.known_copies[0][1]
+        assert [p.read_bytes() == flip(by_hand) for p in quarantined(tmp_path)] == [True]
+        st["outcome"] = "refused (bad CRC), quarantined; the mirror's known copy used"

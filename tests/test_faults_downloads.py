@@ -255,8 +255,8 @@ def test_network_fault(fault, server, net, fault_log):
             except AssetError as exc:
                 err = exc
             else:  # accepted: count it as a corrupted file if it is not the real content
-                st["lost"] = int(got.read_bytes() != body)
-                pytest.fail(f"the fault was not detected; the cache now holds {'a corrupt' if st['lost'] else 'a'} "
+                st["corrupt"] = int(got.read_bytes() != body)
+                pytest.fail(f"the fault was not detected; the cache now holds {'a corrupt' if st['corrupt'] else 'a'} "
                             f"file {got}")
             msg = assert_clear_error(err, a)
             assert expect.lower() in msg.lower(), msg

@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import sys
 import tarfile
 import tempfile
@@ -35,12 +36,13 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from .files import atomic_write
+from .files import atomic_write, umask
 from .registry import ASSETS, Asset
 
 __all__ = [
     "Asset", "AssetError", "AssetMissing", "ASSETS", "get", "fetch", "extract", "cache_dir", "keras_home",
     "is_offline", "mirror_dir", "build_mirror", "file_hash", "locate", "keras_weights", "quarantine_dir",
+    "read_sums", "quarantines", "empty_quarantines",
 ]
 
 _USER_AGENT = "tlcourse/0.1 (+Transfer Learning with TensorFlow course)"
@@ -161,7 +163,10 @@ def _read_record(target: Path) -> tuple[str, str] | None:
             p.unlink()
         return None
     parts = p.read_text().split()
-    return (parts[0], parts[2] if len(parts) > 2 else "first-seen") if parts else None
+    if not parts:
+        return None
+    by_hand = " ".join(parts[3:]).startswith("found in the cache")  # recorded from a copy saved by hand
+    return parts[0], "by-hand" if by_hand else parts[2] if len(parts) > 2 else "first-seen"
 
 
 def _write_record(target: Path, digest: str, level: str, origin: str) -> None:
@@ -177,7 +182,8 @@ def _write_record(target: Path, digest: str, level: str, origin: str) -> None:
 
 def _remember(asset: Asset, target: Path, level: str, digest: str, origin: str) -> None:
     """Record the sha256 of a copy that no registry checksum covers: vouched for by Zenodo's md5 ("publisher"),
-    by a mirror's SHA256SUMS ("mirror"), or by nothing yet ("first-seen", outranked by any better evidence)."""
+    by a mirror's SHA256SUMS ("mirror"), or by nothing yet ("first-seen", outranked by any better evidence). A copy
+    found in the cache (saved by hand) is recorded too, but never refuses another copy whose format checks out."""
     if asset.checksum or level not in ("publisher", "mirror", "format"):
         return
     level = "first-seen" if level == "format" else level
@@ -192,24 +198,106 @@ def _drop_record(target: Path) -> None:
         _record_path(target).unlink()
 
 
-def _mirror_listed_hash(mirror: Path, rel: str) -> str | None:
+# the lines sha256sum (also with --tag, -b, or a ./ prefix), shasum -a 256 (also -U, --tag), BSD sha256, openssl
+# dgst [-r], busybox and PowerShell-edited copies (CRLF, a BOM, upper-case hex, backslashes) write
+_SUM_GNU = re.compile(r"(?P<esc>\\)?(?P<hex>[0-9A-Fa-f]+) [ *U^]?(?P<name>.+)")
+_SUM_TAG = re.compile(r"(?P<esc>\\)?(?P<algo>[A-Za-z0-9-]+) ?\((?P<name>.+)\) ?= ?(?P<hex>[0-9A-Fa-f]+)")
+_HEX_ALGOS = {32: "MD5", 40: "SHA-1", 56: "SHA-224", 96: "SHA-384", 128: "SHA-512"}
+
+
+def _sums_error(sums: Path, where: str, why: str) -> AssetError:
+    return AssetError(f"Cannot use {sums}{where}: {why}.\nWhat to do: write one line per file as `sha256sum` does "
+                      "('<64 hex digits>  <path inside the mirror>'), e.g. `cd MIRROR && sha256sum path/to/file >> "
+                      "SHA256SUMS`, or rebuild the list with `python -m tlcourse mirror MIRROR`.")
+
+
+def read_sums(mirror: Path) -> dict[str, str]:
+    """``{path inside the mirror: sha256}`` from ``mirror/SHA256SUMS`` ({} when there is none). A line that cannot be
+    read, or a file that cannot be, raises an AssetError naming the file and the line."""
     sums = mirror / "SHA256SUMS"
-    if not sums.is_file():
-        return None
-    for line in sums.read_text().splitlines():
-        parts = line.split()
-        if len(parts) >= 2 and parts[1].lstrip("*") == rel:
-            return parts[0].lower()
-    return None
+    if not sums.exists():
+        return {}
+    try:
+        data = sums.read_bytes()
+    except OSError as err:
+        raise _unreadable(sums, err, "TLCOURSE_MIRROR") from err
+    out: dict[str, tuple[str, int]] = {}
+    for n, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8").rstrip("\r").lstrip("\ufeff")  # CRLF and a BOM from Windows editors
+        except UnicodeDecodeError:
+            raise _sums_error(sums, f", line {n}", "it is not UTF-8 text") from None
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        m = _SUM_TAG.fullmatch(line.strip()) or _SUM_GNU.fullmatch(line.strip())
+        if not m:
+            raise _sums_error(sums, f", line {n}", f"{line[:120]!r} is not a checksum line")
+        hexd, name = m["hex"].lower(), m["name"]
+        algo = (m.groupdict().get("algo") or "").upper().replace("-", "")
+        if len(hexd) != 64 or algo not in ("", "SHA256", "SHA2256"):
+            what = algo or _HEX_ALGOS.get(len(hexd), f"{len(hexd)} hex digits")
+            raise _sums_error(sums, f", line {n}", f"{what} is not a SHA-256 checksum (64 hex digits)")
+        if m["esc"]:  # GNU escapes names holding a backslash or a newline
+            name = re.sub(r"\\(.)", lambda e: {"n": "\n", "r": "\r"}.get(e[1], e[1]), name)
+        else:
+            name = name.replace("\\", "/")  # a list written on Windows
+        if os.path.isabs(name):
+            for base in (mirror, mirror.resolve()):
+                with contextlib.suppress(ValueError):
+                    name = Path(name).relative_to(base).as_posix()
+        name = re.sub(r"^(\./)+", "", re.sub(r"/+", "/", name))
+        if name in out and out[name][0] != hexd:
+            raise _sums_error(sums, f", lines {out[name][1]} and {n}", f"two different checksums for {name}")
+        out[name] = (hexd, n)
+    return {name: h for name, (h, _) in out.items()}
+
+
+def _unreadable(path: Path, err: OSError, var: str) -> AssetError:
+    """A file the course must read but cannot: a folder in its place, or no permission to read it."""
+    if err.errno == errno.EISDIR or path.is_dir():
+        why, todo = "is a folder, where a file should be (it was left alone)", "move or rename that folder"
+    else:
+        try:
+            st = path.stat()
+            owner = f"owner uid {st.st_uid}, mode {stat.filemode(st.st_mode)}"
+        except OSError:
+            owner = "its folder cannot be entered"
+        why = f"cannot be read: {err.strerror or err} ({owner})"
+        todo = f"ask its owner to make it readable by everyone (chmod a+r {str(path)!r})"
+    return AssetError(f"{path} {why}.\nWhat to do: {todo}, or set {var} to a folder of your own; then run the cell "
+                      "again.")
 
 
 def _format_problem(path: Path, filename: str) -> str | None:
-    """A cheap check that a file is what its name says (zip, HDF5, gzip), for files no hash vouches for."""
+    """A check that a file is what its name says, for files no hash vouches for: a zip decodes (every CRC), a .npy
+    holds the bytes its header announces, HDF5 and gzip files start as they should."""
     name = filename.lower()
     with open(path, "rb") as f:
         head = f.read(16)
-    if name.endswith((".zip", ".npz", ".keras")) and not zipfile.is_zipfile(path):
-        return f"not a complete zip archive (starts with {head[:8]!r}; truncated download?)"
+    if name.endswith((".zip", ".npz", ".keras")):
+        if not zipfile.is_zipfile(path):
+            return f"not a complete zip archive (starts with {head[:8]!r}; truncated download?)"
+        try:
+            with zipfile.ZipFile(path) as zf:
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, EOFError, zlib.error, ValueError) as err:
+            return f"a damaged zip archive ({err})"
+        return f"a damaged zip archive (bad CRC in {bad!r})" if bad else None
+    if name.endswith(".npy"):
+        import numpy as np
+
+        try:
+            with open(path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(f)
+                need = f.tell() + (0 if dtype.hasobject else int(np.prod(shape)) * dtype.itemsize)
+        except (ValueError, OSError, EOFError) as err:
+            return f"not a .npy array file ({err})"
+        size = path.stat().st_size
+        if not dtype.hasobject and size != need:
+            return f"a truncated .npy file: its header announces {shape} {dtype} ({need:,} bytes), it has {size:,}"
     if name.endswith((".h5", ".hdf5")) and not head.startswith(b"\x89HDF\r\n\x1a\n"):
         return f"not an HDF5 file (starts with {head[:8]!r}; an error page saved under its name?)"
     if name.endswith((".gz", ".tgz")) and not head.startswith(b"\x1f\x8b"):
@@ -218,14 +306,25 @@ def _format_problem(path: Path, filename: str) -> str | None:
 
 
 def _verify(asset: Asset, path: Path, *, mirror_hash: str | None = None, record: tuple[str, str] | None = None,
-            published: tuple[str, str, int | None] | None = None) -> tuple[bool, str, str]:
+            published: tuple[str, str, int | None] | None = None, is_mirror: bool = False) -> tuple[bool, str, str]:
     """Check ``path`` against the best evidence known. Returns (ok, why, evidence) where evidence is the level
-    that decided: publisher > registry > mirror > first-seen > format."""
-    size = path.stat().st_size
-    for known_size, sha, what in asset.known_copies:
-        if size == known_size and file_hash(path) == sha:
-            return True, f"a known copy: {what}", "registry"
+    that decided: publisher > registry > mirror > first-seen > format. A file that cannot be read raises an
+    AssetError naming it."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb"):
+            pass
+    except OSError as err:
+        raise _unreadable(path, err, "TLCOURSE_MIRROR" if is_mirror else _cache_root(asset)[1]) from err
     sizes = [s for s in (asset.size, published[2] if published else None) if s is not None]
+    for known_size, sha, what in asset.known_copies:
+        if size == known_size:
+            got = file_hash(path)
+            if got == sha:
+                return True, f"a known copy: {what}", "registry"
+            if size not in sizes:
+                return False, (f"sha256 {got}: it has the size of {what} ({size:,} bytes), whose sha256 is {sha}, so "
+                               "its content is damaged"), "registry"
     if sizes and size != sizes[-1]:
         return False, f"size {size:,} bytes, the registry says {sizes[-1]:,}", "registry"
     if published:
@@ -251,24 +350,45 @@ def _verify(asset: Asset, path: Path, *, mirror_hash: str | None = None, record:
         return ok, why, "mirror"
     if record:
         got = file_hash(path)
-        return got == record[0], f"sha256 {got}, recorded {record[0]} ({record[1]})", record[1]
+        if got == record[0] or record[1] != "by-hand":  # a copy saved by hand is no reference: check the format
+            return got == record[0], f"sha256 {got}, recorded {record[0]} ({record[1]})", record[1]
     problem = _format_problem(path, asset.filename)
     return problem is None, problem or "no checksum known; size and format checked", "format"
 
 
 def _quarantine(asset: Asset, path: Path, why: str) -> Path:
-    """Move a rejected copy aside (never delete a file a user may have placed); return where it went."""
-    dest_dir = quarantine_dir(asset) / time.strftime("%Y%m%d-%H%M%S")
-    dest = dest_dir / path.name
+    """Move a rejected copy aside (never delete a file a user may have placed); return where it went. Each copy gets
+    its own new folder, so one never overwrites another."""
     try:
-        dest_dir.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(path), str(dest))
+        quarantine_dir(asset).mkdir(parents=True, exist_ok=True)
+        dest_dir = Path(tempfile.mkdtemp(dir=quarantine_dir(asset), prefix=time.strftime("%Y%m%d-%H%M%S-")))
+        dest_dir.chmod(0o777 & ~umask())
+        shutil.move(str(path), str(dest_dir / path.name))
     except OSError as err:
         raise AssetError(f"{path} is not a good copy of {asset.name!r} ({why}), and it could not be moved aside to "
-                         f"{dest_dir} ({err.strerror or err}).\nWhat to do: move or delete it yourself, then run the "
-                         "cell again.") from err
+                         f"{quarantine_dir(asset)} ({err.strerror or err}).\nWhat to do: move or delete it yourself, "
+                         "then run the cell again.") from err
     _drop_record(path)
-    return dest
+    return dest_dir / path.name
+
+
+def quarantines() -> list[tuple[Path, int, int]]:
+    """Every quarantine folder that holds something: ``(folder, number of files, bytes)``."""
+    out = []
+    for root in dict.fromkeys((cache_dir(), keras_home())):
+        q = root.with_name(root.name + "_quarantine")
+        files = [p for p in q.rglob("*") if p.is_file()] if q.is_dir() else []
+        if files:
+            out.append((q, len(files), sum(p.stat().st_size for p in files)))
+    return out
+
+
+def empty_quarantines() -> list[tuple[Path, int, int]]:
+    """Delete the quarantine folders (the rejected copies in them); returns what was deleted."""
+    found = quarantines()
+    for q, _, _ in found:
+        shutil.rmtree(q)
+    return found
 
 
 # --------------------------------------------------------------------------- the per-file lock
@@ -276,14 +396,14 @@ def _quarantine(asset: Asset, path: Path, why: str) -> Path:
 @contextlib.contextmanager
 def _lock(target: Path, doing: str = "fetching"):
     """An exclusive lock per target file, so two processes fetching one asset take turns. The lock file
-    (``.NAME.lock``) is removed when the holder is done. Yields False without locking where no lock file can be
+    (``.NAME.tlcourse.lock``) is removed when the holder is done. Yields False without locking where no lock file can be
     made (Windows, a read-only cache); the atomic rename still protects the cache then."""
     try:
         import fcntl
     except ImportError:
         yield False
         return
-    lock_path = target.parent / f".{target.name}.lock"
+    lock_path = target.parent / f".{target.name}.tlcourse.lock"
     said = False
     while True:
         try:
@@ -342,6 +462,8 @@ def _disk_error(asset: Asset, target: Path, err: OSError) -> AssetError:
 
 def _by_hand(asset: Asset, target: Path, reason: str, cls=AssetError) -> AssetError:
     url = asset.url or "(no public URL: this file comes only from an offline mirror)"
+    if m := re.fullmatch(r"doi:10\.5281/zenodo\.(\d+)/(.+)", url):
+        url = f"https://zenodo.org/records/{m[1]}/files/{m[2]}?download=1  (Zenodo record {m[1]}, {url})"
     offline = ("" if is_offline() else " Without internet, set TLCOURSE_OFFLINE=1: the lessons then use the cache "
                "and the mirror, and announced stand-ins for what is missing.")
     retry = ("connect to the internet and run the cell again with TLCOURSE_OFFLINE unset" if is_offline()
@@ -489,12 +611,18 @@ def _mirror() -> Path | None:
 
 def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retries: int) -> Path:
     mirror = _mirror()
-    listed = _mirror_listed_hash(mirror, asset.mirror_path) if mirror else None
+    listed = read_sums(mirror).get(asset.mirror_path) if mirror else None
     removed = ""
+    if target.exists() and not target.is_file():
+        raise _unreadable(target, OSError(errno.EISDIR, "Is a directory"), _cache_root(asset)[1])
     # 1. cache (a copy the course wrote, or one a user saved by hand)
     record = _read_record(target)
+    src = mirror / asset.mirror_path if mirror else None
     if target.is_file():
-        ok, why, level = _verify(asset, target, mirror_hash=listed, record=record)
+        size = target.stat().st_size
+        # the mirror's list speaks of the mirror's copy: another copy of the registry's size is not judged by it
+        other = listed and asset.size == size and src.is_file() and src.stat().st_size != size
+        ok, why, level = _verify(asset, target, mirror_hash=None if other else listed, record=record)
         if ok:
             if level == "mirror" and (record is None or record[0] != listed):
                 _remember(asset, target, level, listed, f"mirror {mirror}")
@@ -511,9 +639,8 @@ def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retr
         _remove_stale_parts(target)
 
     # 2. mirror
-    src = mirror / asset.mirror_path if mirror else None
-    if src is not None and src.is_file():
-        ok, why, level = _verify(asset, src, mirror_hash=listed)
+    if src is not None and (src.exists() or src.is_symlink()):
+        ok, why, level = _verify(asset, src, mirror_hash=listed, is_mirror=True)
         if not ok:
             raise AssetError(f"The mirror copy {src} of {asset.name!r} failed verification ({why}).{removed}\n"
                              "What to do: replace it with a good copy (rebuild the mirror with `python -m tlcourse "
@@ -607,17 +734,29 @@ def keras_file_available(name: str) -> bool:
 
 # --------------------------------------------------------------------------- archives
 
-def _safe_members_zip(zf: zipfile.ZipFile, dest: Path) -> None:
-    root = dest.resolve()
+def _refuse(archive: Path, dest: Path, name: str, why: str = "would be written outside") -> AssetError:
+    return AssetError(f"Refusing to extract {archive}: the entry {name!r} {why} {dest}. The archive is damaged or "
+                      "malicious; delete it and download it again.")
+
+
+def _safe_members_zip(zf: zipfile.ZipFile, archive: Path, tmp: Path, dest: Path) -> None:
+    root = tmp.resolve()
     for info in zf.infolist():
         name = info.filename
-        resolved = (root / name).resolve()
-        if name.startswith(("/", "\\")) or ".." in Path(name).parts or not resolved.is_relative_to(root):
-            raise AssetError(f"Refusing to extract {zf.filename}: the entry {name!r} would be written outside "
-                             f"{dest}. The archive is damaged or malicious; delete it and download it again.")
-        mode = (info.external_attr >> 16) & 0o170000
-        if mode == 0o120000:
-            raise AssetError(f"Refusing to extract {zf.filename}: the entry {name!r} is a symbolic link.")
+        if name.startswith(("/", "\\")) or ".." in Path(name).parts or not (root / name).resolve().is_relative_to(root):
+            raise _refuse(archive, dest, name)
+        if (info.external_attr >> 16) & 0o170000 == 0o120000:
+            raise _refuse(archive, dest, name, "is a symbolic link; nothing was written to")
+
+
+def _safe_members_tar(tf: tarfile.TarFile, archive: Path, dest: Path) -> None:
+    for member in tf.getmembers():
+        if member.name.startswith(("/", "\\")) or ".." in Path(member.name).parts:
+            raise _refuse(archive, dest, member.name)
+
+
+_STAMP = ".complete"  # in an extraction: the archive it came from and every path the course wrote
+_PARTIAL = ".tlcourse-partial"  # name part (and marker file) of a temporary extraction folder
 
 
 def _archive_stamp(archive: Path) -> dict:
@@ -625,28 +764,44 @@ def _archive_stamp(archive: Path) -> dict:
     return {"archive": archive.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
+def _tree(folder: Path) -> dict[str, list | None]:
+    """Every path under ``folder``: files with [size, mtime_ns], folders with None."""
+    out = {}
+    for p in folder.rglob("*"):
+        st = p.lstat()
+        out[p.relative_to(folder).as_posix()] = None if p.is_dir() and not p.is_symlink() else \
+            [st.st_size, st.st_mtime_ns]
+    return out
+
+
+def _read_stamp(dest: Path) -> dict | None:
+    try:
+        stamp = json.loads((dest / _STAMP).read_text())
+    except (OSError, ValueError):
+        return None
+    return stamp if isinstance(stamp, dict) else None
+
+
 def _extracted_from(dest: Path, archive: Path) -> bool:
     """True when ``dest`` holds a complete extraction of this very archive (same name, size and time)."""
-    try:
-        stamp = json.loads((dest / ".complete").read_text())
-    except (OSError, ValueError):
-        return False
-    return stamp == _archive_stamp(archive)
+    stamp = _read_stamp(dest)
+    return stamp is not None and {k: stamp.get(k) for k in ("archive", "size", "mtime_ns")} == _archive_stamp(archive)
 
 
-def _safe_members_tar(tf: tarfile.TarFile, archive: Path, dest: Path) -> None:
-    for member in tf.getmembers():
-        name = member.name
-        if name.startswith(("/", "\\")) or ".." in Path(name).parts:
-            raise AssetError(f"Refusing to extract {archive}: the entry {name!r} would be written outside "
-                             f"{dest}. The archive is damaged or malicious; delete it and download it again.")
+def _not_ours(dest: Path) -> list[str]:
+    """Paths in ``dest`` the course did not extract there (or that were changed since): never deleted."""
+    written = (_read_stamp(dest) or {}).get("files") or {}
+    return sorted(rel for rel, info in _tree(dest).items()
+                  if rel != _STAMP and (rel not in written or written[rel] != info))
 
 
 def extract(archive: str | os.PathLike, dest: str | os.PathLike | None = None) -> Path:
     """Extract a zip or tar archive safely into ``dest`` (default: ``<archive>_extracted/`` next to it,
     the name Keras 3's ``get_file(extract=True)`` uses). Entries that would escape ``dest`` are refused,
     a truncated archive is detected, and a half-finished extraction is never left in place. A complete
-    extraction of the same archive is reused; a new copy of the archive is extracted again."""
+    extraction of the same archive is reused; a new copy of the archive is extracted again, replacing the old
+    extraction only when it holds nothing but what the course extracted. Nothing else is ever deleted: a ``dest``
+    holding other files (a user's folder, a file added to an extraction) is refused with a message naming them."""
     archive = Path(archive)
     if not archive.is_file():
         raise AssetError(f"{archive} does not exist (or is not a file). Fetch it first with "
@@ -654,6 +809,13 @@ def extract(archive: str | os.PathLike, dest: str | os.PathLike | None = None) -
     dest = Path(dest) if dest is not None else archive.with_name(archive.name.split(".")[0] + "_extracted")
     if _extracted_from(dest, archive):
         return dest
+    for p in [dest, *dest.parents]:
+        if p.exists() and not p.is_dir():
+            raise AssetError(f"Cannot extract {archive} into {dest}: {p} is a file, not a folder (it was left "
+                             "alone).\nWhat to do: pass another destination folder, e.g. "
+                             f"extract(archive, {str(dest) + '_files'!r}), or move that file away.")
+        if p.exists():
+            break
     try:
         with _lock(dest, "extracting") as locked:
             return _extract_locked(archive, dest, locked)
@@ -661,79 +823,98 @@ def extract(archive: str | os.PathLike, dest: str | os.PathLike | None = None) -
         raise
     except OSError as err:
         if _is_disk_error(err):
-            raise AssetError(f"Could not extract {archive} into {dest}: {os.strerror(err.errno)}. Nothing "
-                             "partial was left behind.\nWhat to do: free some disk space or choose a folder "
-                             "you can write to (TLCOURSE_DATA / KERAS_HOME), then run the cell again.") from err
+            full = err.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", -1))
+            todo = "free some disk space or choose a folder on a disk with enough space" if full else \
+                "choose a destination folder you can write to"
+            raise AssetError(f"Could not extract {archive} into {dest}: {err.strerror or err}"
+                             f"{f' ({err.filename})' if err.filename else ''}. Nothing partial was left behind.\n"
+                             f"What to do: {todo} (TLCOURSE_DATA / KERAS_HOME), then run the cell again.") from err
         raise
 
 
 def _extract_locked(archive: Path, dest: Path, locked: bool) -> Path:
     if _extracted_from(dest, archive):  # another process finished it while we waited for the lock
         return dest
+    if dest.is_dir() and (foreign := _not_ours(dest)):
+        listed = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        raise AssetError(f"Not extracting {archive} into {dest}: that folder holds files the course did not extract "
+                         f"there ({listed}), and the course never deletes them.\nWhat to do: move those files out "
+                         "of the folder, or pass another destination: tlcourse.assets.extract(archive, "
+                         f"{str(dest) + '_new'!r}).")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    for stale in dest.parent.glob(f".{dest.name}.*") if locked else ():  # left by a killed extraction
-        if stale.is_dir() and not stale.is_symlink():
+    for stale in dest.parent.glob(f".{dest.name}{_PARTIAL}-*") if locked else ():  # left by a killed extraction
+        if stale.is_dir() and not stale.is_symlink() and (stale / _PARTIAL).is_file():
             shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}."))
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}{_PARTIAL}-"))
     try:
+        (tmp / _PARTIAL).touch()
+        work = tmp / "x"
+        work.mkdir()
         if zipfile.is_zipfile(archive):
             try:
                 with zipfile.ZipFile(archive) as zf:
-                    _safe_members_zip(zf, tmp)
+                    _safe_members_zip(zf, archive, work, dest)
                     bad = zf.testzip()
                     if bad is not None:
                         raise AssetError(f"{archive} is corrupt (bad CRC in {bad!r}); delete it and fetch it again.")
-                    zf.extractall(tmp)
+                    zf.extractall(work)
             except (zipfile.BadZipFile, EOFError, zlib.error) as err:
                 raise AssetError(f"{archive} is truncated or corrupt ({err}); delete it and fetch it again.") from err
         elif tarfile.is_tarfile(archive):
             try:
                 with tarfile.open(archive) as tf:
                     _safe_members_tar(tf, archive, dest)
-                    tf.extractall(tmp, filter="data")  # refuses .., absolute paths, links out, devices
+                    tf.extractall(work, filter="data")  # refuses .., absolute paths, links out, devices
             except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
                 raise AssetError(f"Refusing or failing to extract {archive} ({err}); delete it and fetch it "
                                  "again.") from err
         else:
             raise AssetError(f"{archive} is not a zip or tar archive (truncated download?). Delete it and fetch "
                              "it again.")
-        (tmp / ".complete").write_text(json.dumps(_archive_stamp(archive)))
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    except BaseException:
+        work.chmod(0o777 & ~umask())
+        (work / _STAMP).write_text(json.dumps({**_archive_stamp(archive), "files": _tree(work)}))
+        if dest.is_dir():  # an older extraction holding only what the course wrote: replace it
+            os.replace(dest, tmp / "old")
+        os.replace(work, dest)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest
 
 
 # --------------------------------------------------------------------------- classroom mirror
 
 def build_mirror(dest: str | os.PathLike, names: list[str] | None = None, *, progress: bool = True) -> Path:
-    """Fetch every asset (or ``names``) into ``dest`` with the mirror layout and write ``SHA256SUMS``.
-    Point ``TLCOURSE_MIRROR`` at ``dest`` on machines without internet."""
+    """Fetch every asset (or ``names``) into ``dest`` with the mirror layout and update ``SHA256SUMS``: the entries
+    of the files written here are replaced, every other entry is kept. Point ``TLCOURSE_MIRROR`` at ``dest`` on
+    machines without internet."""
     dest = Path(dest)
     _check_setting("mirror folder", dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    lines, failures, skipped = [], [], []
-    for name in names or list(ASSETS):
-        asset = get(name)
-        try:
-            path = fetch(name, progress=progress)
-        except AssetError as err:
-            if asset.url is None and not names:
-                skipped.append(name)  # mirror-only stand-in sources: nothing to download
+    sums = read_sums(dest)  # a list the course cannot read stops here, before any download
+    failures, skipped = [], []
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in names or list(ASSETS):
+            asset = get(name)
+            try:
+                path = fetch(name, progress=progress)
+            except AssetError as err:
+                if asset.url is None and not names:
+                    skipped.append(name)  # mirror-only stand-in sources: nothing to download
+                    continue
+                failures.append(f"{name}: {err}")
                 continue
-            failures.append(f"{name}: {err}")
-            continue
-        out = dest / asset.mirror_path
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if path.resolve() != out.resolve():
-            with atomic_write(out) as (f, _), open(path, "rb") as inp:
-                shutil.copyfileobj(inp, f, 1 << 20)
-        lines.append(f"{file_hash(out)}  {asset.mirror_path}")
-    with atomic_write(dest / "SHA256SUMS", "w") as (f, _):
-        f.write("\n".join(sorted(lines, key=lambda line: line.split()[1])) + "\n")
+            out = dest / asset.mirror_path
+            out.parent.mkdir(parents=True, exist_ok=True)
+            if path.resolve() != out.resolve():
+                with atomic_write(out) as (f, _), open(path, "rb") as inp:
+                    shutil.copyfileobj(inp, f, 1 << 20)
+            sums[asset.mirror_path] = file_hash(out)
+            with atomic_write(dest / "SHA256SUMS", "w") as (f, _):
+                f.write("".join(f"{h}  {rel}\n" for rel, h in sorted(sums.items())))
+    except OSError as err:
+        raise AssetError(f"The mirror folder {dest} cannot be written: {err.strerror or err}"
+                         f"{f' ({err.filename})' if err.filename else ''}.\nWhat to do: choose a folder you can "
+                         "write to, on a disk with enough free space, and run the command again.") from err
     if skipped:
         print(f"Skipped {len(skipped)} mirror-only file(s) that have no public URL: {', '.join(skipped)}")
     if failures:

@@ -32,6 +32,11 @@ _ACTIONS = ("report", "quarantine", "delete", "raise")
 
 # --------------------------------------------------------------------------- image folders
 
+def _shown(path: os.PathLike | str) -> str:
+    """A path as text that any terminal can print: bytes that are not UTF-8 shown as \\xNN."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 @dataclasses.dataclass
 class FolderScan:
     """What :func:`scan_image_folder` found. ``bad`` lists (path, reason) of the unreadable files."""
@@ -51,19 +56,19 @@ class FolderScan:
 
     def summary(self, limit: int = 20) -> str:
         per_class = ", ".join(f"{k} {v:,}" for k, v in self.classes.items())
-        lines = [f"Scanned {self.folder}: {self.images:,} readable images"
+        lines = [f"Scanned {_shown(self.folder)}: {self.images:,} readable images"
                  + (f" ({per_class})" if per_class else "")
                  + (f"; {len(self.ignored):,} non-image files ignored (Keras skips them too)" if self.ignored else "")
                  + "."]
         if self.bad:
             done = {"report": "NOT removed: training on this folder will fail; call again with "
                               "action='quarantine' (or remove them by hand)",
-                    "quarantine": f"moved to {self.moved_to}",
+                    "quarantine": f"moved to {_shown(self.moved_to or '')}",
                     "delete": "deleted",
                     "raise": "found"}[self.action]
             lines.append(f"{len(self.bad):,} unreadable image file(s) {done}:")
             for path, why in self.bad[:limit]:
-                lines.append(f"  - {path.relative_to(self.folder)}: {why}")
+                lines.append(f"  - {_shown(path.relative_to(self.folder))}: {why}")
             if len(self.bad) > limit:
                 lines.append(f"  ... and {len(self.bad) - limit:,} more (see .bad)")
         return "\n".join(lines)
@@ -74,6 +79,11 @@ class FolderScan:
 
 def _image_problem(path: Path, decoder: str) -> str | None:
     """Why ``path`` cannot be used as a training image, or None if it decodes."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return ("its name is not valid UTF-8 text (saved by another system?): TensorFlow cannot open it; rename it "
+                "with letters that are UTF-8")
     try:
         size = path.stat().st_size
         if size == 0:

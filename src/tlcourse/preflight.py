@@ -127,6 +127,9 @@ def summary(result: dict, seconds: float) -> tuple[str, bool]:
                  f"{len(result['missing'])} missing.")
     for name, standin, lessons in result["standins"]:
         lines.append(f"  stand-in will be used: {name} → {standin} ({', '.join(lessons)})")
+    for folder, files, size in assets.quarantines():
+        lines.append(f"  quarantine: {folder} holds {files} rejected cop{'y' if files == 1 else 'ies'} "
+                     f"({size / 1e6:,.1f} MB); empty it with `python -m tlcourse quarantine --empty`")
     if not result["missing"]:
         return "\n".join(lines), True
     lines.append("Missing, so the book cannot be built:")
