@@ -142,6 +142,28 @@ def _frozen_base(model, name="model"):
     return nested[0]
 
 
+def _fine_tuned_from(base, start: int, before: str, freeze: str) -> int:
+    """Check a base unfrozen for fine-tuning from layer ``start`` on: nothing ``before`` it trains, no
+    BatchNormalization layer trains, every other layer with weights from ``start`` on does. Returns how many do."""
+    import keras
+    early = [layer.name for layer in base.layers[:start] if layer.trainable and layer.weights]
+    if early:
+        raise Wrong(f"{len(early)} layers {before} still train (e.g. {early[0]}): freeze {freeze}.")
+    bn = [layer.name for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)
+          and layer.trainable]
+    if bn:
+        raise Wrong(f"{len(bn)} BatchNormalization layers train (e.g. {bn[0]}): set their trainable to False.")
+    late = [layer for layer in base.layers[start:] if layer.weights
+            and not isinstance(layer, keras.layers.BatchNormalization)]
+    frozen = [layer.name for layer in late if not layer.trainable]
+    if not late or frozen:
+        raise Wrong(f"{len(frozen)} layers from layer {start} on do not train (e.g. {frozen[0] if frozen else '-'}). "
+                    "base.trainable = True changes nothing when the base is trainable already, so layers frozen by "
+                    "an earlier run stay frozen: set layer.trainable = True for those layers (not "
+                    "BatchNormalization), or base.trainable = False and then True.")
+    return len(late)
+
+
 # --------------------------------------------------------------------------- lesson 1
 
 @_register("01", 1, "keep only the best epoch",
@@ -425,30 +447,14 @@ def _check_05_2(rescale):
                         "adaptation. From an earlier layer, more train: slower epochs, and with 2,000 images the "
                         "validation loss tends to rise sooner.")
 def _check_05_3(base, start, model):
-    import keras
     _model(base, "base")
     _model(model)
     _is(start, int, "start", "a layer index (an int)")
-    early = [layer.name for layer in base.layers[:start] if layer.trainable and layer.weights]
-    if early:
-        raise Wrong(f"{len(early)} layers before layer {start} still train (e.g. {early[0]}): freeze "
-                    "base.layers[:start].")
-    bn = [layer.name for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)
-          and layer.trainable]
-    if bn:
-        raise Wrong(f"{len(bn)} BatchNormalization layers train (e.g. {bn[0]}): set their trainable to False.")
-    late = [layer for layer in base.layers[start:] if layer.weights
-            and not isinstance(layer, keras.layers.BatchNormalization)]
-    frozen = [layer.name for layer in late if not layer.trainable]
-    if not late or frozen:
-        raise Wrong(f"{len(frozen)} layers from layer {start} on do not train (e.g. {frozen[0] if frozen else '-'}). "
-                    "base.trainable = True changes nothing when the base is trainable already, so layers frozen by "
-                    "an earlier run stay frozen: set layer.trainable = True for base.layers[start:] (not "
-                    "BatchNormalization), or base.trainable = False and then True.")
+    late = _fine_tuned_from(base, start, f"before layer {start}", "base.layers[:start]")
     if not getattr(model, "compiled", False):
         raise Wrong("the model is not compiled: compile it (again) after changing trainable, or fit() ignores the "
                     "change.")
-    return [f"layers 0-{start - 1} frozen, {len(late)} layers with weights train from layer {start}, "
+    return [f"layers 0-{start - 1} frozen, {late} layers with weights train from layer {start}, "
             "BatchNormalization frozen", f"trainable parameters: {_trainable(model):,}"]
 
 
@@ -461,20 +467,9 @@ def _check_05_3(base, start, model):
             "base.trainable = True, then freeze base.layers[:-20] and every BatchNormalization layer.",
             "Recompile with learning_rate / 10, and continue with initial_epoch=len(history.epoch)."])
 def _check_06_1(base, history, feature_extraction_epochs):
-    import keras
     _model(base, "base")
     _history(history)
-    early = [layer.name for layer in base.layers[:-20] if layer.trainable and layer.weights]
-    if early:
-        raise Wrong(f"{len(early)} layers before the last 20 train (e.g. {early[0]}): freeze base.layers[:-20].")
-    bn = [layer.name for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)
-          and layer.trainable]
-    if bn:
-        raise Wrong(f"{len(bn)} BatchNormalization layers train (e.g. {bn[0]}): set their trainable to False.")
-    late = [layer for layer in base.layers[-20:] if layer.weights
-            and not isinstance(layer, keras.layers.BatchNormalization)]
-    if not late or not all(layer.trainable for layer in late):
-        raise Wrong("the last 20 layers do not all train: set base.trainable = True before freezing the others.")
+    late = _fine_tuned_from(base, len(base.layers) - 20, "before the last 20", "base.layers[:-20]")
     first = history.epoch[0]
     if first == feature_extraction_epochs - 1:
         raise Wrong(f"fine-tuning started at epoch {first + 1}, which feature extraction had already run: "
@@ -482,7 +477,7 @@ def _check_06_1(base, history, feature_extraction_epochs):
     if first != feature_extraction_epochs:
         raise Wrong(f"fine-tuning started at epoch {first + 1}; after {feature_extraction_epochs} epochs of feature "
                     "extraction it should start at the next one: initial_epoch=len(history.epoch).")
-    return [f"the last 20 layers of the base train ({len(late)} with weights), BatchNormalization frozen",
+    return [f"the last 20 layers of the base train ({late} with weights), BatchNormalization frozen",
             f"fine-tuning continued at epoch {first + 1}, right after feature extraction; "
             f"test accuracy {history.history['val_accuracy'][-1]:.3f}"]
 
