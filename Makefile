@@ -6,8 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
-# Tests run offline in the quick profile unless told otherwise (e.g. make test TLCOURSE_OFFLINE=0).
-TEST_ENV := TLCOURSE_PROFILE=quick TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1) TLCOURSE_STRICT_CHECKS=1
+# Tests run in the quick profile. Offline (announced stand-ins, no download) when TLCOURSE_OFFLINE=1, as CI sets it;
+# otherwise what is in neither the cache nor the mirror is downloaded, after the pre-flight has said how much.
+TEST_ENV := TLCOURSE_PROFILE=quick TLCOURSE_OFFLINE=$(TLCOURSE_OFFLINE) TLCOURSE_STRICT_CHECKS=1
 PYTEST_NB := --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -p tools.lesson_timings
 LESSONS := $(wildcard notebooks/[0-9]*.ipynb)
 SOLVED := $(shell grep -l 'tlcourse.exercises.check' $(LESSONS))
@@ -21,7 +22,8 @@ SHELL := /bin/bash
 # output. Errors, tracebacks and the build's progress stay. NOISE=cat shows everything.
 NOISE ?= grep --line-buffered -vE '^WARNING: All log messages before absl::InitializeLog|^[IW][0-9]{4} |cuda_platform\.cc:[0-9]+\] failed call to cuInit|^\[IPKernelApp\] WARNING \| Kernel is running over TCP'
 
-.PHONY: help install check book book-strict preflight test test-full bench test-browser test-rerun test-solutions unit notebooks lab \
+.PHONY: help install check book book-strict preflight test test-full bench test-browser test-rerun test-solutions \
+	test-standalone test-without-weights unit notebooks lab \
 	refresh-refs new-lesson \
 	mirror clean
 
@@ -60,7 +62,8 @@ book-strict: $(STAMP)  ## the book build the tests use: quick profile, offline, 
 # stores what the kernel printed in the book's execution cache, from which the strict book build renders it (a lesson
 # that failed under nbval is not stored, so the book build executes it again and fails too). The same-kernel rerun
 # is `make test-rerun`.
-test: check  ## check, unit tests, every lesson through nbval, strict book build (quick, offline; < 25 min)
+test: check  ## check, pre-flight, unit tests, every lesson through nbval, strict book build (quick; < 25 min)
+	@$(TEST_ENV) $(BIN)/python -m tlcourse preflight
 	$(TEST_ENV) TLCOURSE_BOOK_CACHE=$(CURDIR)/_build/.jupyter_cache $(BIN)/python -m pytest tests $(LESSONS) \
 	  $(PYTEST_NB) -p tools.book_cache --ignore=tests/test_book_browser.py -v --durations=15
 	$(MAKE) --no-print-directory book-strict
@@ -97,6 +100,25 @@ test-rerun: $(STAMP)  ## opt-in: every lesson twice in ONE kernel (as students r
 test-solutions: $(STAMP)  ## the checks' tests, then every lesson with checked challenges through nbval (solutions run)
 	$(TEST_ENV) $(BIN)/python -m pytest -q tests/test_exercises.py
 	$(TEST_ENV) $(BIN)/python -m pytest $(SOLVED) $(PYTEST_NB) -v
+
+# Colab's way in: each lesson copied alone into an empty folder, a fresh virtual environment holding only the pinned
+# TensorFlow, Keras and ipykernel, the lesson's first cell installing the course's package (from a copy of this
+# checkout), then the whole lesson under nbval. About 5 minutes for the default two; CI runs it after make test.
+STANDALONE ?= notebooks/01_save_load_resume.ipynb notebooks/05_mobilenetv2_cats_dogs.ipynb
+test-standalone: $(STAMP)  ## lessons run as on Colab: alone in an empty folder, fresh environment (STANDALONE=...)
+	$(TEST_ENV) $(BIN)/python tools/standalone.py $(STANDALONE)
+
+# The nbval references must not depend on whether a file was real or a stand-in: lessons 3-6 again, from a copy of
+# the mirror without its converted ImageNet weights (converted/), so ResNet50, DenseNet121, MobileNetV2 and
+# EfficientNetB0 fall back to random weights (announced), with fresh caches. About 9 minutes; CI runs it after make test.
+WITHOUT_WEIGHTS ?= $(filter $(addprefix notebooks/,03_% 04_% 05_% 06_%),$(LESSONS))
+test-without-weights: $(STAMP)  ## lessons 3-6 with the mirror's converted ImageNet weights removed: same references
+	@test -n "$(TLCOURSE_MIRROR)" || { echo "Set TLCOURSE_MIRROR to the mirror folder (the test removes its converted/)."; exit 1; }
+	tmp=$$(mktemp -d) && mkdir "$$tmp/mirror" && \
+	for f in "$(TLCOURSE_MIRROR)"/*; do [ "$${f##*/}" = converted ] || ln -s "$$(realpath "$$f")" "$$tmp/mirror/"; done && \
+	$(TEST_ENV) TLCOURSE_MIRROR="$$tmp/mirror" TLCOURSE_DATA="$$tmp/data" KERAS_HOME="$$tmp/keras" \
+	  TLCOURSE_RESULTS_DIR="$$tmp/results" $(BIN)/python -m pytest $(WITHOUT_WEIGHTS) $(PYTEST_NB) -v; \
+	status=$$?; rm -rf "$$tmp"; exit $$status
 
 unit: $(STAMP)  ## unit tests only (no lesson executed)
 	$(TEST_ENV) $(BIN)/python -m pytest tests -q

@@ -19,7 +19,7 @@ from tools import bench, course
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"      # the texts the course was designed from, next to the checkout
 LESSONS = lessons.load()
-VIEWS = ["README.md", "book/intro.md", "_toc.yml", str(course.MANIFEST),
+VIEWS = ["README.md", "book/intro.md", "_toc.yml", "_config.yml", str(course.MANIFEST),
          *(f"notebooks/{p.name}" for p in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")))]
 
 
@@ -73,6 +73,27 @@ def test_a_stale_view_is_listed_and_sync_rewrites_only_it(course_copy):
     after = nbformat.read(path, as_version=4)
     assert after.cells[-1].source == edited           # only the first cell of a lesson is rendered
     assert after.cells[0].source == nbformat.read(ROOT / "notebooks" / path.name, as_version=4).cells[0].source
+
+
+def test_the_install_cells_come_from_the_one_repository_address(course_copy):
+    url = course.repository(ROOT)
+    assert url.startswith("https://github.com/") and course.stale(course_copy) == []
+    for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):   # the address is in every lesson's cell
+        cells = [c.source for c in nbformat.read(path, as_version=4).cells if course.INSTALL_MARK in c.source]
+        assert cells == [course.install_cell(url)] and f'"git+{url}"' in cells[0], path.name
+    config = course_copy / "_config.yml"
+    config.write_text(config.read_text().replace(url, "https://github.com/tlcourse/moved-elsewhere"))
+    lessons_on_disk = [f"notebooks/{p.name}" for p in sorted((course_copy / "notebooks").glob("*.ipynb"))]
+    found = course.stale(course_copy)
+    assert lessons_on_disk and all(rel in found for rel in lessons_on_disk), found
+    course.sync(course_copy)
+    assert course.stale(course_copy) == []
+    path = course_copy / lessons_on_disk[0]
+    assert "git+https://github.com/tlcourse/moved-elsewhere" in path.read_text()
+    readme = course_copy / "README.md"                 # a page naming the old address is a problem sync cannot fix
+    readme.write_text(readme.read_text() + f"\ngit clone {url}\n")
+    assert course.stale(course_copy) == [f"README.md names the course's repository as {url}, not "
+                                         "https://github.com/tlcourse/moved-elsewhere (_config.yml's repository: url:)"]
 
 
 def test_an_edit_of_the_manifest_makes_its_views_stale(course_copy):

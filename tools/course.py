@@ -4,10 +4,13 @@
     python tools/course.py check    # list the stale views; exit 1 if there is one (run by `make check`)
     python tools/course.py times [--bench book/bench]   # copy the measured run times into the manifest
 
-The views: README.md's lessons table, book/intro.md's schedule (its lesson rows), _toc.yml's lesson entries and the
+The views: README.md's lessons table, book/intro.md's schedule (its lesson rows), _toc.yml's lesson entries, the
 header of each lesson (the first cell of notebooks/NN_name.ipynb: its title line, its "Teaching:" line and its
-"Run time, measured:" line). Nothing else in those files is touched. `times` reads book/bench/bench.json
-(`make bench`, quick profile) and book/bench/full_profile.json (`make test-full`); the bench only measures.
+"Run time, measured:" line) and each notebook's install cell (Colab, or a lesson opened on its own), which installs
+the course's package from the repository named once, in _config.yml (`repository: url:`). `check` also fails when
+a page or notebook names the course's repository at another address. Nothing else in those files is touched.
+`times` reads book/bench/bench.json (`make bench`, quick profile) and book/bench/full_profile.json
+(`make test-full`); the bench only measures.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ MANIFEST = Path("src/tlcourse/lessons.yml")
 RUN_TIME = "Run time, measured:"
 LESSON_ROW = re.compile(r"\|\s*\d+\s*\|")
 TOC_LESSON = re.compile(r"(?P<indent>\s*)- file: notebooks/\d\d_")
+
+
+INSTALL_MARK = 'find_spec("tlcourse")'
+REPO_MENTION = re.compile(r"https://github\.com/(?:tlcourse/[\w.-]+|[\w.-]+/transfer-learning-tensorflow)")
 
 
 class ViewError(ValueError):
@@ -111,6 +118,32 @@ def header(source: str, lesson: manifest.Lesson, where: str = "") -> str:
                       run_time_line(lesson), "", *rest])
 
 
+def repository(root: Path = ROOT) -> str:
+    """The course's repository address: _config.yml's ``repository: url:``, the one place it is written."""
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    url = (config.get("repository") or {}).get("url")
+    if not url:
+        raise ViewError("_config.yml has no 'repository: url:'; the install cells and the launch buttons need it.")
+    return url.rstrip("/")
+
+
+def install_cell(url: str) -> str:
+    """The code cell that installs the course's package where it is missing (Colab, a lesson on its own).
+    TLCOURSE_INSTALL_FROM (a pip location: a folder, a file:// or git+ URL) replaces the repository, for tests."""
+    return "\n".join([
+        "import importlib.util",
+        "import os",
+        "",
+        f"if importlib.util.{INSTALL_MARK} is None:  # on Colab, or a lesson opened on its own",
+        f'    source = os.environ.get("TLCOURSE_INSTALL_FROM", "git+{url}")',
+        '    %pip install --quiet --report tlcourse-install.json "tlcourse @ {source}"',
+        "    import tlcourse.installed",
+        "    tlcourse.installed.report(\"tlcourse-install.json\")  # what pip installed; stops if a restart is needed",
+    ])
+
+
 # --------------------------------------------------------------------------- the views of a checkout
 
 @dataclasses.dataclass
@@ -145,7 +178,29 @@ def views(root: Path = ROOT, only: tuple[str, ...] = ()) -> tuple[list[View], li
             if (root / rel).exists():
                 cell = nbformat.read(root / rel, as_version=4).cells[0].source
                 out.append(View(rel, cell, header(cell, lesson, str(rel))))
+    if not only or "install" in only:
+        url = repository(root)
+        for path in sorted((root / "notebooks").glob("*.ipynb")):
+            rel = path.relative_to(root)
+            cells = [c for c in nbformat.read(path, as_version=4).cells
+                     if c.cell_type == "code" and INSTALL_MARK in c.source]
+            if len(cells) != 1:
+                problems.append(f"{rel} has {len(cells)} install cells ({INSTALL_MARK}); it needs exactly one")
+            else:
+                out.append(View(rel, cells[0].source, install_cell(url)))
+        problems += [f"{rel} names the course's repository as {found}, not {url} (_config.yml's repository: url:)"
+                     for rel, found in _repo_mentions(root) if found != url]
     return out, problems
+
+
+def _repo_mentions(root: Path):
+    """(file, address) for every mention of the course's repository in the pages, notebooks and configuration."""
+    files = [root / "README.md", root / "CONTRIBUTING.md", root / "environment.yml", root / "pyproject.toml",
+             *sorted((root / "book").glob("*.md")), *sorted((root / "notebooks").glob("*.ipynb"))]
+    for path in files:
+        if path.exists():
+            for match in REPO_MENTION.finditer(path.read_text(encoding="utf-8")):
+                yield str(path.relative_to(root)), match[0]
 
 
 def stale(root: Path = ROOT) -> list[str]:
@@ -162,7 +217,8 @@ def sync(root: Path = ROOT, only: tuple[str, ...] = ()) -> list[str]:
             continue
         if v.path.suffix == ".ipynb":
             nb = nbformat.read(root / v.path, as_version=4)
-            nb.cells[0].source = v.rendered
+            cell = next((c for c in nb.cells if c.source == v.current), nb.cells[0])
+            cell.source = v.rendered
             nbformat.write(nb, root / v.path)
         else:
             (root / v.path).write_text(v.rendered, encoding="utf-8")

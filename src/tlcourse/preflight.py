@@ -86,6 +86,8 @@ def check(lessons: list[str] | None = None, *, progress: bool = False) -> dict:
 
     for name in needs:
         local(name)
+    if not offline and progress:
+        print(download_plan([n for n in needs if not have[n]]), flush=True)
     if not offline:
         dead = None
         for name in [n for n in needs if not have[n]]:
@@ -113,6 +115,20 @@ def check(lessons: list[str] | None = None, *, progress: bool = False) -> dict:
                 reason += f"; its stand-in needs {', '.join(gone)}, missing too"
             missing.append((name, reason, users[name]))
     return {"ready": ready, "standins": standins, "missing": missing}
+
+
+def download_plan(names: list[str]) -> str:
+    """What the pre-flight is about to download, said before it starts: how many files, how many MB, which."""
+    if not names:
+        return "Pre-flight: every file is here already; nothing to download."
+    sizes = {name: assets.get(name).size for name in names}
+    known = sum(size for size in sizes.values() if size)
+    unknown = [name for name, size in sizes.items() if not size]
+    listed = ", ".join(f"{name} ({size / 1e6:,.1f} MB)" if size else f"{name} (size unknown)"
+                       for name, size in sizes.items())
+    return (f"Pre-flight: {len(names)} file{'s' if len(names) != 1 else ''} to download, "
+            f"{known / 1e6:,.0f} MB{' and ' + str(len(unknown)) + ' of unknown size' if unknown else ''}, "
+            f"once (each is verified, then kept in the cache): {listed}")
 
 
 def summary(result: dict, seconds: float) -> tuple[str, bool]:
