@@ -14,6 +14,10 @@ the mirror's ``SHA256SUMS``, and last the sha256 recorded when the course first 
 that fails is never deleted: it is moved to a quarantine folder and the message says where. Only a file that is
 absent, offline, raises :class:`AssetMissing` (a lesson may answer it with an announced stand-in); every other
 problem raises an :class:`AssetError` that names the cause and what to do.
+
+Kept apart, and re-exported here: the errors (``errors.py``), ``SHA256SUMS`` lists (``checksums.py``) and safe
+extraction (``archives.py``). The per-file lock and atomic writes are in ``files.py``, the format check in
+``checks.py``.
 """
 
 from __future__ import annotations
@@ -21,22 +25,20 @@ from __future__ import annotations
 import contextlib
 import difflib
 import errno
-import gzip
-import json
 import os
 import re
 import shutil
-import stat
 import sys
-import tarfile
 import tempfile
 import time
 import warnings
-import zipfile
-import zlib
 from pathlib import Path
 
-from .files import atomic_write, umask
+from .archives import extract
+from .checks import format_problem
+from .checksums import read_sums, write_sums
+from .errors import DISK_FULL, AssetError, AssetMissing, is_disk_error, unreadable
+from .files import atomic_copy, atomic_write, file_in_the_way, lock, remove_stale_parts, umask
 from .registry import ASSETS, Asset
 
 __all__ = [
@@ -47,15 +49,6 @@ __all__ = [
 
 _USER_AGENT = "tlcourse/0.1 (+Transfer Learning with TensorFlow course)"
 ZENODO_API = "https://zenodo.org/api"  # TLCOURSE_ZENODO_API overrides it (tests run a local server)
-
-
-class AssetError(RuntimeError):
-    """A file could not be obtained or verified. The message says what to do."""
-
-
-class AssetMissing(AssetError):
-    """The file is in no cache or mirror and may not be downloaded (offline): the only problem a lesson may
-    answer with an announced stand-in."""
 
 
 # --------------------------------------------------------------------------- settings and locations
@@ -115,15 +108,12 @@ def quarantine_dir(asset: Asset) -> Path:
 
 def _check_setting(var: str, path: Path, *, is_mirror: bool = False, target: Path | None = None) -> None:
     """Raise an AssetError naming ``var`` when it points at a file, below a file, or (mirror) nowhere."""
-    for p in [path, *path.parents]:
-        if p.exists() and not p.is_dir():
-            what = "is a file" if p == path else f"is below {p}, which is a file"
-            where = f"\n  expected path: {target}" if target else ""
-            layout = " laid out like `python -m tlcourse mirror DIR` writes it" if is_mirror else ""
-            raise AssetError(f"The setting {var}={path} {what}, not a folder.{where}\nWhat to do: point {var} at a "
-                             f"folder{layout}.")
-        if p.exists():
-            break
+    if (p := file_in_the_way(path)) is not None:
+        what = "is a file" if p == path else f"is below {p}, which is a file"
+        where = f"\n  expected path: {target}" if target else ""
+        layout = " laid out like `python -m tlcourse mirror DIR` writes it" if is_mirror else ""
+        raise AssetError(f"The setting {var}={path} {what}, not a folder.{where}\nWhat to do: point {var} at a "
+                         f"folder{layout}.")
     if is_mirror and not path.is_dir():
         raise AssetError(f"The setting TLCOURSE_MIRROR={path} names a folder that does not exist (a typo, or a "
                          "drive that is not mounted?).\nWhat to do: point TLCOURSE_MIRROR at the mirror folder, "
@@ -169,17 +159,6 @@ def _read_record(target: Path) -> tuple[str, str] | None:
     return parts[0], "by-hand" if by_hand else parts[2] if len(parts) > 2 else "first-seen"
 
 
-def _write_record(target: Path, digest: str, level: str, origin: str) -> None:
-    """Remember the sha256 of a copy without a registry checksum (``level``: publisher, mirror or first-seen)."""
-    p = _record_path(target)
-    try:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(p, "w", suffix=".tmp") as (out, _):
-            out.write(f"{digest}  {target.name}  {level}  {origin}\n")
-    except OSError as err:  # a read-only cache: the copy is still verified, it just cannot be remembered
-        warnings.warn(f"Could not record the sha256 of {target} ({err.strerror or err}).", stacklevel=4)
-
-
 def _remember(asset: Asset, target: Path, level: str, digest: str, origin: str) -> None:
     """Record the sha256 of a copy that no registry checksum covers: vouched for by Zenodo's md5 ("publisher"),
     by a mirror's SHA256SUMS ("mirror"), or by nothing yet ("first-seen", outranked by any better evidence). A copy
@@ -187,122 +166,16 @@ def _remember(asset: Asset, target: Path, level: str, digest: str, origin: str) 
     if asset.checksum or level not in ("publisher", "mirror", "format"):
         return
     level = "first-seen" if level == "format" else level
-    _write_record(target, digest, level, origin)
+    p = _record_path(target)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(p, "w", suffix=".tmp") as (out, _):
+            out.write(f"{digest}  {target.name}  {level}  {origin}\n")
+    except OSError as err:  # a read-only cache: the copy is still verified, it just cannot be remembered
+        warnings.warn(f"Could not record the sha256 of {target} ({err.strerror or err}).", stacklevel=4)
     if level == "first-seen":
         warnings.warn(f"{asset.name}: no checksum is known (publisher, registry or mirror); recorded the sha256 "
                       f"{digest} of this first copy for later checks.", stacklevel=4)
-
-
-def _drop_record(target: Path) -> None:
-    with contextlib.suppress(OSError):
-        _record_path(target).unlink()
-
-
-# the lines sha256sum (also with --tag, -b, or a ./ prefix), shasum -a 256 (also -U, --tag), BSD sha256, openssl
-# dgst [-r], busybox and PowerShell-edited copies (CRLF, a BOM, upper-case hex, backslashes) write
-_SUM_GNU = re.compile(r"(?P<esc>\\)?(?P<hex>[0-9A-Fa-f]+) [ *U^]?(?P<name>.+)")
-_SUM_TAG = re.compile(r"(?P<esc>\\)?(?P<algo>[A-Za-z0-9-]+) ?\((?P<name>.+)\) ?= ?(?P<hex>[0-9A-Fa-f]+)")
-_HEX_ALGOS = {32: "MD5", 40: "SHA-1", 56: "SHA-224", 96: "SHA-384", 128: "SHA-512"}
-
-
-def _sums_error(sums: Path, where: str, why: str) -> AssetError:
-    return AssetError(f"Cannot use {sums}{where}: {why}.\nWhat to do: write one line per file as `sha256sum` does "
-                      "('<64 hex digits>  <path inside the mirror>'), e.g. `cd MIRROR && sha256sum path/to/file >> "
-                      "SHA256SUMS`, or rebuild the list with `python -m tlcourse mirror MIRROR`.")
-
-
-def read_sums(mirror: Path) -> dict[str, str]:
-    """``{path inside the mirror: sha256}`` from ``mirror/SHA256SUMS`` ({} when there is none). A line that cannot be
-    read, or a file that cannot be, raises an AssetError naming the file and the line."""
-    sums = mirror / "SHA256SUMS"
-    if not sums.exists():
-        return {}
-    try:
-        data = sums.read_bytes()
-    except OSError as err:
-        raise _unreadable(sums, err, "TLCOURSE_MIRROR") from err
-    out: dict[str, tuple[str, int]] = {}
-    for n, raw in enumerate(data.split(b"\n"), 1):
-        try:
-            line = raw.decode("utf-8").rstrip("\r").lstrip("\ufeff")  # CRLF and a BOM from Windows editors
-        except UnicodeDecodeError:
-            raise _sums_error(sums, f", line {n}", "it is not UTF-8 text") from None
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        m = _SUM_TAG.fullmatch(line.strip()) or _SUM_GNU.fullmatch(line.strip())
-        if not m:
-            raise _sums_error(sums, f", line {n}", f"{line[:120]!r} is not a checksum line")
-        hexd, name = m["hex"].lower(), m["name"]
-        algo = (m.groupdict().get("algo") or "").upper().replace("-", "")
-        if len(hexd) != 64 or algo not in ("", "SHA256", "SHA2256"):
-            what = algo or _HEX_ALGOS.get(len(hexd), f"{len(hexd)} hex digits")
-            raise _sums_error(sums, f", line {n}", f"{what} is not a SHA-256 checksum (64 hex digits)")
-        if m["esc"]:  # GNU escapes names holding a backslash or a newline
-            name = re.sub(r"\\(.)", lambda e: {"n": "\n", "r": "\r"}.get(e[1], e[1]), name)
-        else:
-            name = name.replace("\\", "/")  # a list written on Windows
-        if os.path.isabs(name):
-            for base in (mirror, mirror.resolve()):
-                with contextlib.suppress(ValueError):
-                    name = Path(name).relative_to(base).as_posix()
-        name = re.sub(r"^(\./)+", "", re.sub(r"/+", "/", name))
-        if name in out and out[name][0] != hexd:
-            raise _sums_error(sums, f", lines {out[name][1]} and {n}", f"two different checksums for {name}")
-        out[name] = (hexd, n)
-    return {name: h for name, (h, _) in out.items()}
-
-
-def _unreadable(path: Path, err: OSError, var: str) -> AssetError:
-    """A file the course must read but cannot: a folder in its place, or no permission to read it."""
-    if err.errno == errno.EISDIR or path.is_dir():
-        why, todo = "is a folder, where a file should be (it was left alone)", "move or rename that folder"
-    else:
-        try:
-            st = path.stat()
-            owner = f"owner uid {st.st_uid}, mode {stat.filemode(st.st_mode)}"
-        except OSError:
-            owner = "its folder cannot be entered"
-        why = f"cannot be read: {err.strerror or err} ({owner})"
-        todo = f"ask its owner to make it readable by everyone (chmod a+r {str(path)!r})"
-    return AssetError(f"{path} {why}.\nWhat to do: {todo}, or set {var} to a folder of your own; then run the cell "
-                      "again.")
-
-
-def _format_problem(path: Path, filename: str) -> str | None:
-    """A check that a file is what its name says, for files no hash vouches for: a zip decodes (every CRC), a .npy
-    holds the bytes its header announces, HDF5 and gzip files start as they should."""
-    name = filename.lower()
-    with open(path, "rb") as f:
-        head = f.read(16)
-    if name.endswith((".zip", ".npz", ".keras")):
-        if not zipfile.is_zipfile(path):
-            return f"not a complete zip archive (starts with {head[:8]!r}; truncated download?)"
-        try:
-            with zipfile.ZipFile(path) as zf:
-                bad = zf.testzip()
-        except (zipfile.BadZipFile, EOFError, zlib.error, ValueError) as err:
-            return f"a damaged zip archive ({err})"
-        return f"a damaged zip archive (bad CRC in {bad!r})" if bad else None
-    if name.endswith(".npy"):
-        import numpy as np
-
-        try:
-            with open(path, "rb") as f:
-                version = np.lib.format.read_magic(f)
-                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                    np.lib.format.read_array_header_2_0
-                shape, _, dtype = read(f)
-                need = f.tell() + (0 if dtype.hasobject else int(np.prod(shape)) * dtype.itemsize)
-        except (ValueError, OSError, EOFError) as err:
-            return f"not a .npy array file ({err})"
-        size = path.stat().st_size
-        if not dtype.hasobject and size != need:
-            return f"a truncated .npy file: its header announces {shape} {dtype} ({need:,} bytes), it has {size:,}"
-    if name.endswith((".h5", ".hdf5")) and not head.startswith(b"\x89HDF\r\n\x1a\n"):
-        return f"not an HDF5 file (starts with {head[:8]!r}; an error page saved under its name?)"
-    if name.endswith((".gz", ".tgz")) and not head.startswith(b"\x1f\x8b"):
-        return f"not a gzip file (starts with {head[:8]!r}; an error page saved under its name?)"
-    return None
 
 
 def _verify(asset: Asset, path: Path, *, mirror_hash: str | None = None, record: tuple[str, str] | None = None,
@@ -315,7 +188,7 @@ def _verify(asset: Asset, path: Path, *, mirror_hash: str | None = None, record:
         with open(path, "rb"):
             pass
     except OSError as err:
-        raise _unreadable(path, err, "TLCOURSE_MIRROR" if is_mirror else _cache_root(asset)[1]) from err
+        raise unreadable(path, err, "TLCOURSE_MIRROR" if is_mirror else _cache_root(asset)[1]) from err
     sizes = [s for s in (asset.size, published[2] if published else None) if s is not None]
     for known_size, sha, what in asset.known_copies:
         if size == known_size:
@@ -327,12 +200,7 @@ def _verify(asset: Asset, path: Path, *, mirror_hash: str | None = None, record:
                                "its content is damaged"), "registry"
     if sizes and size != sizes[-1]:
         return False, f"size {size:,} bytes, the registry says {sizes[-1]:,}", "registry"
-    if published:
-        algo, want, _ = published
-    elif asset.checksum:
-        algo, want = asset.checksum
-    else:
-        algo = want = None
+    algo, want = published[:2] if published else asset.checksum or (None, None)
     if want:
         got = file_hash(path, algo)
         level = "publisher" if published or asset.hash_from == "publisher" else "registry"
@@ -352,7 +220,7 @@ def _verify(asset: Asset, path: Path, *, mirror_hash: str | None = None, record:
         got = file_hash(path)
         if got == record[0] or record[1] != "by-hand":  # a copy saved by hand is no reference: check the format
             return got == record[0], f"sha256 {got}, recorded {record[0]} ({record[1]})", record[1]
-    problem = _format_problem(path, asset.filename)
+    problem = format_problem(path, asset.filename)
     return problem is None, problem or "no checksum known; size and format checked", "format"
 
 
@@ -368,7 +236,8 @@ def _quarantine(asset: Asset, path: Path, why: str) -> Path:
         raise AssetError(f"{path} is not a good copy of {asset.name!r} ({why}), and it could not be moved aside to "
                          f"{quarantine_dir(asset)} ({err.strerror or err}).\nWhat to do: move or delete it yourself, "
                          "then run the cell again.") from err
-    _drop_record(path)
+    with contextlib.suppress(OSError):
+        _record_path(path).unlink()
     return dest_dir / path.name
 
 
@@ -391,62 +260,11 @@ def empty_quarantines() -> list[tuple[Path, int, int]]:
     return found
 
 
-# --------------------------------------------------------------------------- the per-file lock
-
-@contextlib.contextmanager
-def _lock(target: Path, doing: str = "fetching"):
-    """An exclusive lock per target file, so two processes fetching one asset take turns. The lock file
-    (``.NAME.tlcourse.lock``) is removed when the holder is done. Yields False without locking where no lock file can be
-    made (Windows, a read-only cache); the atomic rename still protects the cache then."""
-    try:
-        import fcntl
-    except ImportError:
-        yield False
-        return
-    lock_path = target.parent / f".{target.name}.tlcourse.lock"
-    said = False
-    while True:
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fh = open(lock_path, "a+")
-        except OSError:
-            yield False
-            return
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if not said:
-                print(f"Waiting for another process that is {doing} {target.name} ...", flush=True)
-                said = True
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        try:  # the previous holder may have removed the file we locked: then lock the new one
-            if os.fstat(fh.fileno()).st_ino == os.stat(lock_path).st_ino:
-                break
-        except FileNotFoundError:
-            pass
-        fh.close()
-    try:
-        yield True
-    finally:
-        with contextlib.suppress(OSError):
-            lock_path.unlink()
-        fh.close()
-
-
 # --------------------------------------------------------------------------- errors that say what to do
-
-_DISK_ERRNOS = {errno.ENOSPC, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR,
-                errno.EEXIST, errno.EISDIR} | ({errno.EDQUOT} if hasattr(errno, "EDQUOT") else set())
-
-
-def _is_disk_error(err: BaseException) -> bool:
-    """An error of the local file system (full, read-only, not a folder), not of the network."""
-    return type(err).__module__ == "builtins" and isinstance(err, OSError) and err.errno in _DISK_ERRNOS
-
 
 def _disk_error(asset: Asset, target: Path, err: OSError) -> AssetError:
     _, var = _cache_root(asset)
-    if err.errno in (errno.ENOSPC, errno.EFBIG) or err.errno == getattr(errno, "EDQUOT", -1):
+    if err.errno in DISK_FULL:
         what = (f"the disk is full or a file-size limit was hit while writing into {target.parent} "
                 f"({os.strerror(err.errno)})")
         todo = f"free some disk space, or set {var} to a folder on a disk with enough free space"
@@ -486,7 +304,7 @@ def _check_writable(asset: Asset, target: Path) -> None:
         with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".write-test-"):
             pass
     except OSError as err:
-        if err.errno in (errno.ENOSPC, errno.EFBIG):
+        if err.errno in DISK_FULL:
             raise _disk_error(asset, target, err) from err
         raise AssetError(
             f"The cache folder {target.parent} is not writable ({err.strerror or err}); the setting {var}={root} "
@@ -594,27 +412,22 @@ def fetch(name: str, *, progress: bool = True, retries: int = 1) -> Path:
     root, var = _cache_root(asset)
     _check_setting(var, root, target=target)
     try:
-        with _lock(target) as locked:
+        with lock(target) as locked:
             return _fetch_locked(asset, target, locked, progress, retries)
     except OSError as err:
-        if _is_disk_error(err):
+        if is_disk_error(err):
             raise _disk_error(asset, target, err) from err
         raise
 
 
-def _mirror() -> Path | None:
+def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retries: int) -> Path:
     mirror = mirror_dir()
     if mirror is not None:
         _check_setting("TLCOURSE_MIRROR", mirror, is_mirror=True)
-    return mirror
-
-
-def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retries: int) -> Path:
-    mirror = _mirror()
     listed = read_sums(mirror).get(asset.mirror_path) if mirror else None
     removed = ""
     if target.exists() and not target.is_file():
-        raise _unreadable(target, OSError(errno.EISDIR, "Is a directory"), _cache_root(asset)[1])
+        raise unreadable(target, OSError(errno.EISDIR, "Is a directory"), _cache_root(asset)[1])
     # 1. cache (a copy the course wrote, or one a user saved by hand)
     record = _read_record(target)
     src = mirror / asset.mirror_path if mirror else None
@@ -636,7 +449,7 @@ def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retr
                       stacklevel=3)
     _check_writable(asset, target)
     if locked:
-        _remove_stale_parts(target)
+        remove_stale_parts(target)
 
     # 2. mirror
     if src is not None and (src.exists() or src.is_symlink()):
@@ -645,8 +458,7 @@ def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retr
             raise AssetError(f"The mirror copy {src} of {asset.name!r} failed verification ({why}).{removed}\n"
                              "What to do: replace it with a good copy (rebuild the mirror with `python -m tlcourse "
                              "mirror DIR`) or unset TLCOURSE_MIRROR.")
-        with atomic_write(target) as (out, _), open(src, "rb") as inp:
-            shutil.copyfileobj(inp, out, 1 << 20)
+        atomic_copy(src, target)
         _remember(asset, target, level, listed or file_hash(target), f"mirror {src}")
         return target
 
@@ -666,7 +478,7 @@ def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retr
             raise _by_hand(asset, target, f"the downloaded file failed verification ({err}); it was deleted. "
                                           f"A proxy or captive portal may have altered it.{removed}") from None
         except (requests.RequestException, OSError, ValueError) as err:
-            if _is_disk_error(err):
+            if is_disk_error(err):
                 raise _disk_error(asset, target, err) from err
             last = err
             status = getattr(getattr(err, "response", None), "status_code", None)
@@ -678,15 +490,6 @@ def _fetch_locked(asset: Asset, target: Path, locked: bool, progress: bool, retr
         _remember(asset, target, level, file_hash(target), asset.url)
         return target
     raise _by_hand(asset, target, _describe_network_error(last) + removed) from last
-
-
-def _remove_stale_parts(target: Path) -> None:
-    """Delete temporary ``.part`` files of ``target`` left by a process that was killed mid-download.
-    Called only while holding the lock, so no live fetch of ours is writing them."""
-    with contextlib.suppress(OSError):
-        for part in target.parent.glob(f".{target.name}.*.part"):
-            with contextlib.suppress(OSError):
-                part.unlink()
 
 
 # --------------------------------------------------------------------------- Keras weights
@@ -713,8 +516,7 @@ def keras_weights(name: str) -> Path | None:
     try:
         copy.parent.mkdir(parents=True, exist_ok=True)
         if not (copy.is_file() and _verify(asset, copy, record=(file_hash(path), "first-seen"))[0]):
-            with atomic_write(copy) as (out, _), open(path, "rb") as inp:
-                shutil.copyfileobj(inp, out, 1 << 20)
+            atomic_copy(path, copy)
     except OSError as err:
         raise AssetError(f"KERAS_HOME={home} is read-only, so Keras looks for {asset.filename} in {used} instead, "
                          f"and the verified copy could not be placed there ({err.strerror or err}).\nWhat to do: set "
@@ -730,155 +532,6 @@ def keras_file_available(name: str) -> bool:
     it: already there, copied from the mirror, or downloaded (all verified). Returns False only offline, when the
     file is missing; online, a failed download raises the :class:`AssetError` that says what to do."""
     return keras_weights(name) is not None  # None only offline with the file absent; else it raises
-
-
-# --------------------------------------------------------------------------- archives
-
-def _refuse(archive: Path, dest: Path, name: str, why: str = "would be written outside") -> AssetError:
-    return AssetError(f"Refusing to extract {archive}: the entry {name!r} {why} {dest}. The archive is damaged or "
-                      "malicious; delete it and download it again.")
-
-
-def _safe_members_zip(zf: zipfile.ZipFile, archive: Path, tmp: Path, dest: Path) -> None:
-    root = tmp.resolve()
-    for info in zf.infolist():
-        name = info.filename
-        if name.startswith(("/", "\\")) or ".." in Path(name).parts or not (root / name).resolve().is_relative_to(root):
-            raise _refuse(archive, dest, name)
-        if (info.external_attr >> 16) & 0o170000 == 0o120000:
-            raise _refuse(archive, dest, name, "is a symbolic link; nothing was written to")
-
-
-def _safe_members_tar(tf: tarfile.TarFile, archive: Path, dest: Path) -> None:
-    for member in tf.getmembers():
-        if member.name.startswith(("/", "\\")) or ".." in Path(member.name).parts:
-            raise _refuse(archive, dest, member.name)
-
-
-_STAMP = ".complete"  # in an extraction: the archive it came from and every path the course wrote
-_PARTIAL = ".tlcourse-partial"  # name part (and marker file) of a temporary extraction folder
-
-
-def _archive_stamp(archive: Path) -> dict:
-    st = archive.stat()
-    return {"archive": archive.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
-def _tree(folder: Path) -> dict[str, list | None]:
-    """Every path under ``folder``: files with [size, mtime_ns], folders with None."""
-    out = {}
-    for p in folder.rglob("*"):
-        st = p.lstat()
-        out[p.relative_to(folder).as_posix()] = None if p.is_dir() and not p.is_symlink() else \
-            [st.st_size, st.st_mtime_ns]
-    return out
-
-
-def _read_stamp(dest: Path) -> dict | None:
-    try:
-        stamp = json.loads((dest / _STAMP).read_text())
-    except (OSError, ValueError):
-        return None
-    return stamp if isinstance(stamp, dict) else None
-
-
-def _extracted_from(dest: Path, archive: Path) -> bool:
-    """True when ``dest`` holds a complete extraction of this very archive (same name, size and time)."""
-    stamp = _read_stamp(dest)
-    return stamp is not None and {k: stamp.get(k) for k in ("archive", "size", "mtime_ns")} == _archive_stamp(archive)
-
-
-def _not_ours(dest: Path) -> list[str]:
-    """Paths in ``dest`` the course did not extract there (or that were changed since): never deleted."""
-    written = (_read_stamp(dest) or {}).get("files") or {}
-    return sorted(rel for rel, info in _tree(dest).items()
-                  if rel != _STAMP and (rel not in written or written[rel] != info))
-
-
-def extract(archive: str | os.PathLike, dest: str | os.PathLike | None = None) -> Path:
-    """Extract a zip or tar archive safely into ``dest`` (default: ``<archive>_extracted/`` next to it,
-    the name Keras 3's ``get_file(extract=True)`` uses). Entries that would escape ``dest`` are refused,
-    a truncated archive is detected, and a half-finished extraction is never left in place. A complete
-    extraction of the same archive is reused; a new copy of the archive is extracted again, replacing the old
-    extraction only when it holds nothing but what the course extracted. Nothing else is ever deleted: a ``dest``
-    holding other files (a user's folder, a file added to an extraction) is refused with a message naming them."""
-    archive = Path(archive)
-    if not archive.is_file():
-        raise AssetError(f"{archive} does not exist (or is not a file). Fetch it first with "
-                         "tlcourse.assets.fetch(name), which returns the path to pass here.")
-    dest = Path(dest) if dest is not None else archive.with_name(archive.name.split(".")[0] + "_extracted")
-    if _extracted_from(dest, archive):
-        return dest
-    for p in [dest, *dest.parents]:
-        if p.exists() and not p.is_dir():
-            raise AssetError(f"Cannot extract {archive} into {dest}: {p} is a file, not a folder (it was left "
-                             "alone).\nWhat to do: pass another destination folder, e.g. "
-                             f"extract(archive, {str(dest) + '_files'!r}), or move that file away.")
-        if p.exists():
-            break
-    try:
-        with _lock(dest, "extracting") as locked:
-            return _extract_locked(archive, dest, locked)
-    except AssetError:
-        raise
-    except OSError as err:
-        if _is_disk_error(err):
-            full = err.errno in (errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", -1))
-            todo = "free some disk space or choose a folder on a disk with enough space" if full else \
-                "choose a destination folder you can write to"
-            raise AssetError(f"Could not extract {archive} into {dest}: {err.strerror or err}"
-                             f"{f' ({err.filename})' if err.filename else ''}. Nothing partial was left behind.\n"
-                             f"What to do: {todo} (TLCOURSE_DATA / KERAS_HOME), then run the cell again.") from err
-        raise
-
-
-def _extract_locked(archive: Path, dest: Path, locked: bool) -> Path:
-    if _extracted_from(dest, archive):  # another process finished it while we waited for the lock
-        return dest
-    if dest.is_dir() and (foreign := _not_ours(dest)):
-        listed = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
-        raise AssetError(f"Not extracting {archive} into {dest}: that folder holds files the course did not extract "
-                         f"there ({listed}), and the course never deletes them.\nWhat to do: move those files out "
-                         "of the folder, or pass another destination: tlcourse.assets.extract(archive, "
-                         f"{str(dest) + '_new'!r}).")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    for stale in dest.parent.glob(f".{dest.name}{_PARTIAL}-*") if locked else ():  # left by a killed extraction
-        if stale.is_dir() and not stale.is_symlink() and (stale / _PARTIAL).is_file():
-            shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}{_PARTIAL}-"))
-    try:
-        (tmp / _PARTIAL).touch()
-        work = tmp / "x"
-        work.mkdir()
-        if zipfile.is_zipfile(archive):
-            try:
-                with zipfile.ZipFile(archive) as zf:
-                    _safe_members_zip(zf, archive, work, dest)
-                    bad = zf.testzip()
-                    if bad is not None:
-                        raise AssetError(f"{archive} is corrupt (bad CRC in {bad!r}); delete it and fetch it again.")
-                    zf.extractall(work)
-            except (zipfile.BadZipFile, EOFError, zlib.error) as err:
-                raise AssetError(f"{archive} is truncated or corrupt ({err}); delete it and fetch it again.") from err
-        elif tarfile.is_tarfile(archive):
-            try:
-                with tarfile.open(archive) as tf:
-                    _safe_members_tar(tf, archive, dest)
-                    tf.extractall(work, filter="data")  # refuses .., absolute paths, links out, devices
-            except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as err:
-                raise AssetError(f"Refusing or failing to extract {archive} ({err}); delete it and fetch it "
-                                 "again.") from err
-        else:
-            raise AssetError(f"{archive} is not a zip or tar archive (truncated download?). Delete it and fetch "
-                             "it again.")
-        work.chmod(0o777 & ~umask())
-        (work / _STAMP).write_text(json.dumps({**_archive_stamp(archive), "files": _tree(work)}))
-        if dest.is_dir():  # an older extraction holding only what the course wrote: replace it
-            os.replace(dest, tmp / "old")
-        os.replace(work, dest)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return dest
 
 
 # --------------------------------------------------------------------------- classroom mirror
@@ -906,11 +559,9 @@ def build_mirror(dest: str | os.PathLike, names: list[str] | None = None, *, pro
             out = dest / asset.mirror_path
             out.parent.mkdir(parents=True, exist_ok=True)
             if path.resolve() != out.resolve():
-                with atomic_write(out) as (f, _), open(path, "rb") as inp:
-                    shutil.copyfileobj(inp, f, 1 << 20)
+                atomic_copy(path, out)
             sums[asset.mirror_path] = file_hash(out)
-            with atomic_write(dest / "SHA256SUMS", "w") as (f, _):
-                f.write("".join(f"{h}  {rel}\n" for rel, h in sorted(sums.items())))
+            write_sums(dest, sums)
     except OSError as err:
         raise AssetError(f"The mirror folder {dest} cannot be written: {err.strerror or err}"
                          f"{f' ({err.filename})' if err.filename else ''}.\nWhat to do: choose a folder you can "

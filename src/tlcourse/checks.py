@@ -5,6 +5,8 @@
   names them, and reports, quarantines or deletes them.
 - :func:`load_array` loads ``.npy`` / ``.npz`` files safely: ``allow_pickle=False``, so a file cannot run code
   when it is loaded, and a clear message for files holding Python objects or cut short.
+- :func:`format_problem` says why a downloaded file is not what its name says (a damaged zip, a truncated
+  ``.npy``, an error page saved as ``.h5``), for files no checksum vouches for.
 - :func:`check_images` and :func:`check_labels` validate arrays given to the course's helpers.
 
 Models are loaded with Keras itself: ``keras.models.load_model(path)`` runs with ``safe_mode=True`` by default,
@@ -17,12 +19,14 @@ import dataclasses
 import os
 import shutil
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["FolderScan", "scan_image_folder", "IMAGE_EXTENSIONS", "load_array", "check_images", "check_labels"]
+__all__ = ["FolderScan", "scan_image_folder", "IMAGE_EXTENSIONS", "load_array", "format_problem", "check_images",
+           "check_labels"]
 
 # The extensions keras.utils.image_dataset_from_directory reads; it ignores every other file.
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -214,6 +218,43 @@ def load_array(path: str | os.PathLike):
         raise ValueError(f"{path} is truncated or corrupt ({err}). Delete it and fetch it again.") from err
     except (zipfile.BadZipFile, EOFError, OSError) as err:
         raise ValueError(f"{path} is truncated or corrupt ({err}). Delete it and fetch it again.") from err
+
+
+def format_problem(path: str | os.PathLike, filename: str | None = None) -> str | None:
+    """Why a file is not what its name (``filename``, default its own) says, or None: a zip decodes (every CRC), a
+    .npy holds the bytes its header announces, HDF5 and gzip files start as they should. For downloaded files no
+    checksum vouches for."""
+    path = Path(path)
+    name = (filename or path.name).lower()
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if name.endswith((".zip", ".npz", ".keras")):
+        if not zipfile.is_zipfile(path):
+            return f"not a complete zip archive (starts with {head[:8]!r}; truncated download?)"
+        try:
+            with zipfile.ZipFile(path) as zf:
+                bad = zf.testzip()
+        except (zipfile.BadZipFile, EOFError, zlib.error, ValueError) as err:
+            return f"a damaged zip archive ({err})"
+        return f"a damaged zip archive (bad CRC in {bad!r})" if bad else None
+    if name.endswith(".npy"):
+        try:
+            with open(path, "rb") as f:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(f)
+                need = f.tell() + (0 if dtype.hasobject else int(np.prod(shape)) * dtype.itemsize)
+        except (ValueError, OSError, EOFError) as err:
+            return f"not a .npy array file ({err})"
+        size = path.stat().st_size
+        if not dtype.hasobject and size != need:
+            return f"a truncated .npy file: its header announces {shape} {dtype} ({need:,} bytes), it has {size:,}"
+    if name.endswith((".h5", ".hdf5")) and not head.startswith(b"\x89HDF\r\n\x1a\n"):
+        return f"not an HDF5 file (starts with {head[:8]!r}; an error page saved under its name?)"
+    if name.endswith((".gz", ".tgz")) and not head.startswith(b"\x1f\x8b"):
+        return f"not a gzip file (starts with {head[:8]!r}; an error page saved under its name?)"
+    return None
 
 
 # --------------------------------------------------------------------------- arrays
