@@ -47,6 +47,9 @@ def test_the_same_version_or_a_module_not_yet_imported_needs_no_restart():
     assert installed.loaded_elsewhere({"numpy": "2.3.5"}, {"numpy": numpy_like}) == []
     assert installed.loaded_elsewhere({"numpy": "2.3.5"}, {}) == []
     assert installed.loaded_elsewhere({"numpy": "2.4.0"}, {"numpy": numpy_like}) == [("numpy", "2.3.5", "2.4.0")]
+    pooch_like = types.ModuleType("pooch")   # pooch's __version__ is "v1.9.0"
+    pooch_like.__version__ = "v1.9.0"
+    assert installed.loaded_elsewhere({"pooch": "1.9.0"}, {"pooch": pooch_like}) == []
     pil = types.ModuleType("PIL")        # the distribution "pillow" is imported as PIL
     pil.__version__ = "1.0"
     assert installed.loaded_elsewhere({"Pillow": "13.0.0"}, {"PIL": pil}) == [("Pillow", "1.0", "13.0.0")]

@@ -24,6 +24,15 @@ class RestartNeeded(RuntimeError):
     """pip replaced a package this session had already imported."""
 
 
+def _same(loaded: str, installed: str) -> bool:
+    """Whether a module's ``__version__`` names the installed version (pooch says "v1.9.0" for 1.9.0)."""
+    try:
+        from packaging.version import Version
+        return Version(loaded) == Version(installed)
+    except Exception:   # no packaging, or a version it cannot parse: compare the text
+        return loaded.lstrip("v") == installed.lstrip("v")
+
+
 def loaded_elsewhere(installed: dict[str, str], modules: dict | None = None) -> list[tuple[str, str, str]]:
     """``(distribution, loaded version, installed version)`` for each distribution of ``installed``
     (name -> version) whose module is already imported (in ``modules``, default ``sys.modules``) at another version."""
@@ -36,7 +45,7 @@ def loaded_elsewhere(installed: dict[str, str], modules: dict | None = None) -> 
     for dist, version in installed.items():
         for module in by_dist.get(dist.lower().replace("_", "-"), [dist.replace("-", "_")]):
             loaded = getattr(modules.get(module), "__version__", None)
-            if isinstance(loaded, str) and loaded != version:
+            if isinstance(loaded, str) and not _same(loaded, version):
                 out.append((dist, loaded, version))
                 break
     return out
