@@ -31,6 +31,9 @@ PYTHON = "3.11"
 INDEX = "https://pypi.org/simple/"
 STUDENT = ("pinned", "lab")
 # The platforms setup.md says the course installs on: pytest id -> (uv's --python-platform, the markers' values).
+# manylinux_2_28: glibc 2.28 or later. macOS: the oldest release setup.md names, 12 (TensorFlow's wheel is
+# macosx_12_0_arm64), set with MACOSX_DEPLOYMENT_TARGET (uv's default is 13).
+MACOS = "12.0"
 PLATFORMS = {
     "manylinux-x86_64": ("x86_64-manylinux_2_28", {"platform_system": "Linux", "sys_platform": "linux",
                                                    "platform_machine": "x86_64"}),
@@ -77,7 +80,8 @@ def compile_args(platform: str, extras=STUDENT, pyproject: Path = ROOT / "pyproj
 def resolve(uv: str, args: list[str]) -> dict:
     """Run one `uv pip compile`: {'ok', 'packages' (name -> version), 'error', 'seconds'}."""
     start = time.monotonic()
-    out = subprocess.run([uv, *args], capture_output=True, text=True, timeout=300)
+    env = {**os.environ, "MACOSX_DEPLOYMENT_TARGET": MACOS}
+    out = subprocess.run([uv, *args], capture_output=True, text=True, timeout=300, env=env)
     packages = dict(re.findall(r"^([A-Za-z0-9._-]+)==(\S+)$", out.stdout, flags=re.M))
     return {"ok": out.returncode == 0, "packages": {canonicalize_name(k): v for k, v in packages.items()},
             "error": out.stderr.strip(), "seconds": time.monotonic() - start}
