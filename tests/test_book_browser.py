@@ -46,7 +46,7 @@ def _why_not() -> str | None:
     try:
         import selenium  # noqa: F401
     except ImportError:
-        return "selenium is not installed (pip install -e .)"
+        return "selenium is not installed (pip install -e '.[dev]')"
     return None
 
 
