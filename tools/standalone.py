@@ -108,9 +108,16 @@ def main(argv: list[str] | None = None) -> int:
                 cwd=folder, env=env).returncode
             print(f"{lesson.name}: {'passed' if status == 0 else 'FAILED'} on its own in "
                   f"{time.monotonic() - start:.0f} s", flush=True)
+            # the environment started without the course's package: the lesson's first cell must have installed it
+            where = subprocess.run([py, "-c", "import tlcourse; print(tlcourse.__file__)"], env=CLEAN_ENV, cwd=work,
+                                   capture_output=True, text=True).stdout.strip()
+            if not where.startswith(str(work / "venv")):
+                print(f"{lesson.name}: its first cell did not install the course's package into the fresh "
+                      f"environment (tlcourse found at: {where or 'nowhere'})", flush=True)
+                status = status or 1
             if status:
                 failed.append(lesson.name)
-            run([py, "-m", "pip", "uninstall", "-qq", "--yes", "tlcourse"])
+            run([py, "-m", "pip", "uninstall", "--quiet", "--yes", "tlcourse"])
     finally:
         if args.keep or failed:
             print(f"kept: {work}")
