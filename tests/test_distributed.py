@@ -8,13 +8,15 @@ import json
 import os
 import re
 import socket
+import subprocess
+import sys
 import textwrap
 import time
 
 import pytest
 
 from tlcourse import distributed
-from tlcourse.distributed import ClusterError, LocalCluster
+from tlcourse.distributed import ClusterError, DevicePlan, LocalCluster
 
 
 def _gone(pid: int) -> bool:
@@ -63,6 +65,140 @@ def test_each_worker_gets_its_own_tf_config(tmp_path):
     assert [c["task"]["index"] for c in seen] == [0, 1]
     assert seen[0]["cluster"] == seen[1]["cluster"] == cluster.tf_config(0)["cluster"]
     assert len(set(seen[0]["cluster"]["worker"])) == 2
+
+
+# ------------------------------------------------------------------ devices: the plan of section 4, the workers' share
+CPU = {"name": "/physical_device:CPU:0", "device_type": "CPU"}
+
+
+def _gpus(n):
+    return [{"name": f"/physical_device:GPU:{i}", "device_type": "GPU"} for i in range(n)]
+
+
+def test_device_plan_without_gpu_splits_the_cpu():
+    plan = distributed.plan_devices([CPU])
+    assert plan == DevicePlan("CPU", ("/cpu:0", "/cpu:1"), ("/physical_device:CPU:0",), split="/physical_device:CPU:0")
+    assert plan.replicas == 2 and plan.memory_limit_mb is None and plan.label == "2 logical CPUs"
+    assert distributed.plan_devices(["/physical_device:CPU:0"]) == plan      # plain names work too
+    assert distributed.plan_devices([CPU], replicas_from_one=4).devices == ("/cpu:0", "/cpu:1", "/cpu:2", "/cpu:3")
+
+
+def test_device_plan_with_one_gpu_splits_it_with_a_memory_limit():
+    plan = distributed.plan_devices([CPU, *_gpus(1)], memory_limit_mb=512)
+    assert (plan.kind, plan.devices, plan.split, plan.memory_limit_mb) == (
+        "GPU", ("/gpu:0", "/gpu:1"), "/physical_device:GPU:0", 512)
+    assert plan.label == "2 logical GPUs on 1 GPU" and "512 MB each" in str(plan)
+
+
+@pytest.mark.parametrize("n", [2, 4])
+def test_device_plan_with_several_gpus_uses_one_replica_per_gpu(n):
+    plan = distributed.plan_devices([CPU, *_gpus(n)])
+    assert plan.kind == "GPU" and plan.split is None and plan.memory_limit_mb is None
+    assert plan.devices == tuple(f"/gpu:{i}" for i in range(n))
+    assert plan.physical == tuple(f"/physical_device:GPU:{i}" for i in range(n))
+    assert plan.label == f"{n} GPUs"
+
+
+def test_device_plan_errors():
+    with pytest.raises(ValueError, match="No CPU and no GPU"):
+        distributed.plan_devices([])
+    with pytest.raises(ValueError, match="2 or more"):
+        distributed.plan_devices([CPU], replicas_from_one=1)
+    with pytest.raises(ValueError, match="limit in MB"):
+        distributed.plan_devices([CPU], memory_limit_mb=0)
+
+
+GROWTH = {"TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+
+
+def test_worker_environments_without_gpu_add_nothing():
+    assert distributed.worker_environments(2, []) == [{}, {}]
+    assert distributed.worker_environments(3, [CPU]) == [{}, {}, {}]     # the CPU is not handed out
+
+
+def test_worker_environments_one_gpu_per_worker():
+    assert distributed.worker_environments(2, [CPU, *_gpus(2)]) == [{"CUDA_VISIBLE_DEVICES": "0", **GROWTH},
+                                                                   {"CUDA_VISIBLE_DEVICES": "1", **GROWTH}]
+    assert [e["CUDA_VISIBLE_DEVICES"] for e in distributed.worker_environments(2, _gpus(4))] == ["0", "1"]
+    # The starting process sees only some GPUs: TensorFlow's GPU:i is the i-th entry of its CUDA_VISIBLE_DEVICES.
+    assert [e["CUDA_VISIBLE_DEVICES"] for e in distributed.worker_environments(2, _gpus(2), visible="3, 5")] == [
+        "3", "5"]
+    with pytest.raises(ValueError, match="sees only"):
+        distributed.worker_environments(2, _gpus(2), visible="3")
+
+
+def test_worker_environments_shared_gpu_growth_and_limit():
+    shared = {"CUDA_VISIBLE_DEVICES": "0", **GROWTH, distributed.GPU_MEMORY_LIMIT_ENV: "1024"}
+    assert distributed.worker_environments(2, _gpus(1)) == [shared, shared]
+    three = distributed.worker_environments(3, _gpus(2), memory_limit_mb=2048)
+    assert [e["CUDA_VISIBLE_DEVICES"] for e in three] == ["0", "1", "0"]     # in turn
+    assert {e[distributed.GPU_MEMORY_LIMIT_ENV] for e in three} == {"2048"}
+    assert distributed.worker_environments(2, _gpus(1), memory_limit_mb=None) == [{"CUDA_VISIBLE_DEVICES": ""}] * 2
+    assert [distributed.describe_environment(e) for e in three[:2]] == ["GPU 0, at most 2048 MB",
+                                                                         "GPU 1, at most 2048 MB"]
+
+
+ENV_PRINTER = """
+    import json, os
+    names = ["CUDA_VISIBLE_DEVICES", "TF_FORCE_GPU_ALLOW_GROWTH", "TLCOURSE_GPU_MEMORY_LIMIT_MB"]
+    print("ENV", json.dumps({k: os.environ.get(k) for k in names}))
+"""
+
+
+def _seen(cuda, growth=None, limit=None):
+    return {"CUDA_VISIBLE_DEVICES": cuda, "TF_FORCE_GPU_ALLOW_GROWTH": growth, "TLCOURSE_GPU_MEMORY_LIMIT_MB": limit}
+
+
+@pytest.mark.parametrize("n_gpus, expected", [
+    (0, [_seen("3,5")] * 2),                                        # inherited from the kernel, nothing added
+    (1, [_seen("3", "true", "1024")] * 2),                          # one shared GPU: growth and a limit each
+    (2, [_seen("3", "true"), _seen("5", "true")]),                  # a GPU of its own each
+])
+def test_real_workers_see_the_environment_they_were_given(tmp_path, monkeypatch, capsys, n_gpus, expected):
+    """Real processes on this CPU machine, started as if the kernel saw the GPUs 3 and 5 as its GPU:0 and GPU:1."""
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+    monkeypatch.delenv("TF_FORCE_GPU_ALLOW_GROWTH", raising=False)
+    monkeypatch.delenv(distributed.GPU_MEMORY_LIMIT_ENV, raising=False)
+    script = _script(tmp_path, ENV_PRINTER)
+    with LocalCluster(script, 2, timeout=30, log_dir=tmp_path / "logs", gpus=_gpus(n_gpus)) as cluster:
+        cluster.wait()
+    seen = [json.loads(cluster.logs(i, grep="^ENV")[0].split(" ", 1)[1]) for i in range(2)]
+    assert seen == expected
+    assert cluster.devices() == (["CPU", "CPU"] if n_gpus == 0 else
+                                 [distributed.describe_environment(e) for e in cluster.device_envs])
+    assert ("devices: worker 0" in capsys.readouterr().out) == (n_gpus > 0)
+
+
+def test_env_argument_takes_precedence_over_the_device_share(tmp_path):
+    script = _script(tmp_path, ENV_PRINTER)
+    with LocalCluster(script, 1, timeout=30, log_dir=tmp_path / "logs", gpus=_gpus(1),
+                      env={"CUDA_VISIBLE_DEVICES": ""}) as cluster:
+        cluster.wait()
+    assert json.loads(cluster.logs(0, grep="^ENV")[0].split(" ", 1)[1])["CUDA_VISIBLE_DEVICES"] == ""
+
+
+def test_plan_applied_in_real_tensorflow_on_this_cpu(tmp_path):
+    """What lesson 8's set-up does, in a fresh process: plan, split, tlcourse.start's device detection, the strategy;
+    and a LocalCluster there finds TensorFlow's GPUs (none here) by itself."""
+    code = textwrap.dedent("""
+        import tensorflow as tf
+        from tlcourse import distributed, runtime
+        plan = distributed.plan_devices(tf.config.list_physical_devices())
+        distributed.apply_device_plan(plan)
+        print("DEVICE", runtime.detect_device()["kind"])
+        strategy = tf.distribute.MirroredStrategy(plan.devices)
+        print("PLAN", plan.kind, plan.label, strategy.num_replicas_in_sync, list(strategy.extended.worker_devices))
+        cluster = distributed.LocalCluster(%r, 2)
+        print("CLUSTER", cluster.gpus, cluster.device_envs)
+    """ % str(_script(tmp_path, "pass\\n")))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env).stdout
+    if "DEVICE GPU" in out:
+        pytest.skip("this machine has a GPU: the CPU plan does not apply")
+    assert "DEVICE CPU" in out, out
+    assert "PLAN CPU 2 logical CPUs 2 ['/job:localhost/replica:0/task:0/device:CPU:0', " \
+           "'/job:localhost/replica:0/task:0/device:CPU:1']" in out, out
+    assert "CLUSTER [] [{}, {}]" in out, out
 
 
 # ------------------------------------------------------------------ stopping: time limit, exceptions, kill

@@ -30,11 +30,16 @@ PROFILES = ("quick", "full")
 
 
 def detect_device() -> dict:
-    """GPU (with memory growth switched on, so TensorFlow does not grab all its memory) or CPU."""
+    """GPU (with memory growth switched on, so TensorFlow does not grab all its memory) or CPU.
+
+    A GPU already split into logical GPUs (``tlcourse.distributed.apply_device_plan``) is left as it is: TensorFlow
+    refuses memory growth on it (ValueError); its logical GPUs have a memory limit each instead."""
     import tensorflow as tf
 
     gpus = tf.config.list_physical_devices("GPU")
     for gpu in gpus:
+        if tf.config.get_logical_device_configuration(gpu):
+            continue
         with contextlib.suppress(RuntimeError):  # already initialised: growth can no longer change
             tf.config.experimental.set_memory_growth(gpu, True)
     if gpus:
