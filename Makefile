@@ -77,7 +77,7 @@ book-strict: $(BOOK)  ## the book build the tests use: quick profile, warnings a
 test: $(DEV) check  ## check, pre-flight, unit tests, every lesson through nbval, strict book build (quick; < 25 min)
 	@$(TEST_ENV) $(BIN)/python -m tlcourse preflight
 	$(TEST_ENV) TLCOURSE_BOOK_CACHE=$(CURDIR)/_build/.jupyter_cache $(BIN)/python -m pytest tests $(LESSONS) \
-	  $(PYTEST_NB) -p tools.book_cache --ignore=tests/test_book_browser.py -v --durations=15
+	  $(PYTEST_NB) -p tools.book_cache --ignore=tests/test_book_browser.py -v --durations=30
 	$(MAKE) --no-print-directory book-strict
 	$(TEST_ENV) $(BIN)/python -m pytest -q tests/test_idempotence.py -k reload
 	$(MAKE) --no-print-directory test-browser
