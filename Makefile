@@ -85,7 +85,7 @@ test: $(DEV) check  ## check, pre-flight, unit tests, every lesson through nbval
 # The full profile: the lessons' real experiments (all the data, all the epochs). Hours on a 2-core CPU, minutes on
 # a GPU. Results go to _build/results-full (the book's quick results stay); the time report to book/bench/, from
 # which `tools/course.py times` copies each lesson's time into the lesson manifest and `sync` into its header.
-# Offline by default, like make test: stand-ins replace missing files, and the report says which lessons used them.
+# Offline by default (unlike make test): stand-ins replace missing files, and the report says which lessons used them.
 # LESSONS=notebooks/NN_name.ipynb re-times one lesson: its row of the report is replaced, the others are kept.
 test-full: $(DEV)  ## every lesson through nbval in the FULL profile (a GPU, or a long CPU run), with a time report
 	TLCOURSE_PROFILE=full TLCOURSE_OFFLINE=$(or $(TLCOURSE_OFFLINE),1) TLCOURSE_RESULTS_DIR=$(CURDIR)/_build/results-full \
@@ -128,7 +128,7 @@ test-without-weights: $(DEV)  ## lessons 3-6 with the mirror's converted ImageNe
 	@test -n "$(TLCOURSE_MIRROR)" || { echo "Set TLCOURSE_MIRROR to the mirror folder (the test removes its converted/)."; exit 1; }
 	tmp=$$(mktemp -d) && mkdir "$$tmp/mirror" && \
 	for f in "$(TLCOURSE_MIRROR)"/*; do [ "$${f##*/}" = converted ] || ln -s "$$(realpath "$$f")" "$$tmp/mirror/"; done && \
-	$(TEST_ENV) TLCOURSE_MIRROR="$$tmp/mirror" TLCOURSE_DATA="$$tmp/data" KERAS_HOME="$$tmp/keras" \
+	$(TEST_ENV) TLCOURSE_OFFLINE=1 TLCOURSE_MIRROR="$$tmp/mirror" TLCOURSE_DATA="$$tmp/data" KERAS_HOME="$$tmp/keras" \
 	  TLCOURSE_RESULTS_DIR="$$tmp/results" $(BIN)/python -m pytest $(WITHOUT_WEIGHTS) $(PYTEST_NB) -v; \
 	status=$$?; rm -rf "$$tmp"; exit $$status
 

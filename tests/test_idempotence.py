@@ -3,9 +3,9 @@ reload with ``safe_mode=True``.
 
 Students re-run cells and "Run All" again in JupyterLab; a lesson must overwrite its own saved files on purpose
 and never assume a clean folder or a fresh kernel. A second run in a NEW kernel is already covered by
-``make test``: nbval executes every lesson, then the strict book build executes it again (with the first run's
-artifacts in place); after them ``make test`` runs :func:`test_saved_models_reload_safely` (no execution), which
-fails when a lesson that ran did not save the models its code saves.
+``make test``: nbval executes every lesson in a new kernel (the strict book build renders that run's outputs
+from its cache, tools/book_cache.py); after them ``make test`` runs :func:`test_saved_models_reload_safely` (no
+execution), which fails when a lesson that ran did not save the models its code saves.
 
 Cost: each lesson executes twice here, about 2x its quick-profile time (see the report in
 _build/results/idempotence.json), which does not fit in the ``make test`` budget (each lesson at most twice) on

@@ -58,3 +58,16 @@ def test_the_same_version_or_a_module_not_yet_imported_needs_no_restart():
 def test_an_unreadable_report_is_said_not_raised(tmp_path, capsys):
     assert installed.report(tmp_path / "missing.json") == {}
     assert "could not be read" in capsys.readouterr().out
+
+
+def test_nothing_installed_is_said_as_such(tmp_path, capsys):
+    assert installed.report(_report(tmp_path, {})) == {}
+    assert capsys.readouterr().out == ("pip installed nothing: the course's package and everything it needs were "
+                                       "already here.\n")
+
+
+def test_distribution_names_are_compared_as_pep_503_says():
+    yaml_like = types.ModuleType("yaml")
+    yaml_like.__version__ = "1.0"
+    assert installed.loaded_elsewhere({"PyYAML": "2.0"}, {"yaml": yaml_like}) == [("PyYAML", "1.0", "2.0")]
+    assert installed.loaded_elsewhere({"pyyaml": "2.0"}, {"yaml": yaml_like}) == [("pyyaml", "1.0", "2.0")]

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import sys
+import textwrap
 from pathlib import Path
 
 import nbformat
@@ -81,6 +82,8 @@ def test_the_install_cells_come_from_the_one_repository_address(course_copy):
     for path in sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")):   # the address is in every lesson's cell
         cells = [c.source for c in nbformat.read(path, as_version=4).cells if course.INSTALL_MARK in c.source]
         assert cells == [course.install_cell(url)] and f'"git+{url}"' in cells[0], path.name
+    setup = (ROOT / "book" / "setup.md").read_text()      # the set-up page shows the same cell, as it is
+    assert textwrap.indent(course.install_cell(url), "   ", lambda line: line.strip()) in setup
     config = course_copy / "_config.yml"
     config.write_text(config.read_text().replace(url, "https://github.com/tlcourse/moved-elsewhere"))
     lessons_on_disk = [f"notebooks/{p.name}" for p in sorted((course_copy / "notebooks").glob("*.ipynb"))]

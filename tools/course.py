@@ -131,7 +131,7 @@ def repository(root: Path = ROOT) -> str:
 
 def install_cell(url: str) -> str:
     """The code cell that installs the course's package where it is missing (Colab, a lesson on its own).
-    TLCOURSE_INSTALL_FROM (a pip location: a folder, a file:// or git+ URL) replaces the repository, for tests."""
+    TLCOURSE_INSTALL_FROM (a file:// or git+ URL) replaces the repository, for tests (tools/standalone.py)."""
     return "\n".join([
         "import importlib.util",
         "import os",
@@ -139,7 +139,8 @@ def install_cell(url: str) -> str:
         f"if importlib.util.{INSTALL_MARK} is None:  # on Colab, or a lesson opened on its own",
         f'    source = os.environ.get("TLCOURSE_INSTALL_FROM", "git+{url}")',
         '    %pip install --quiet --report tlcourse-install.json "tlcourse @ {source}"',
-        "    import tlcourse.installed",
+        "    importlib.invalidate_caches()",
+        "    import tlcourse.installed  # if this fails, pip could not install the package: its message is above",
         "    tlcourse.installed.report(\"tlcourse-install.json\")  # what pip installed; stops if a restart is needed",
     ])
 
@@ -200,7 +201,7 @@ def _repo_mentions(root: Path):
     for path in files:
         if path.exists():
             for match in REPO_MENTION.finditer(path.read_text(encoding="utf-8")):
-                yield str(path.relative_to(root)), match[0]
+                yield str(path.relative_to(root)), match[0].removesuffix(".git").rstrip(".")
 
 
 def stale(root: Path = ROOT) -> list[str]:

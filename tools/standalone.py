@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             # the environment started without the course's package: the lesson's first cell must have installed it
             where = subprocess.run([py, "-c", "import tlcourse; print(tlcourse.__file__)"], env=CLEAN_ENV, cwd=work,
                                    capture_output=True, text=True).stdout.strip()
-            if not where.startswith(str(work / "venv")):
+            if not where or not Path(where).resolve().is_relative_to((work / "venv").resolve()):
                 print(f"{lesson.name}: its first cell did not install the course's package into the fresh "
                       f"environment (tlcourse found at: {where or 'nowhere'})", flush=True)
                 status = status or 1

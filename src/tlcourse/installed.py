@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -33,6 +34,10 @@ def _same(loaded: str, installed: str) -> bool:
         return loaded.lstrip("v") == installed.lstrip("v")
 
 
+def _name(dist: str) -> str:
+    return re.sub(r"[-_.]+", "-", dist).lower()   # PEP 503: Foo_Bar.baz and foo-bar-baz are one distribution
+
+
 def loaded_elsewhere(installed: dict[str, str], modules: dict | None = None) -> list[tuple[str, str, str]]:
     """``(distribution, loaded version, installed version)`` for each distribution of ``installed``
     (name -> version) whose module is already imported (in ``modules``, default ``sys.modules``) at another version."""
@@ -40,10 +45,10 @@ def loaded_elsewhere(installed: dict[str, str], modules: dict | None = None) -> 
     by_dist: dict[str, list[str]] = {}
     for module, dists in importlib.metadata.packages_distributions().items():
         for dist in dists:
-            by_dist.setdefault(dist.lower().replace("_", "-"), []).append(module)
+            by_dist.setdefault(_name(dist), []).append(module)
     out = []
     for dist, version in installed.items():
-        for module in by_dist.get(dist.lower().replace("_", "-"), [dist.replace("-", "_")]):
+        for module in by_dist.get(_name(dist), [_name(dist).replace("-", "_")]):
             loaded = getattr(modules.get(module), "__version__", None)
             if isinstance(loaded, str) and not _same(loaded, version):
                 out.append((dist, loaded, version))
@@ -62,6 +67,9 @@ def report(path: str | Path = "tlcourse-install.json") -> dict[str, str]:
         return {}
     path.unlink(missing_ok=True)
     installed = {item["metadata"]["name"]: item["metadata"]["version"] for item in data.get("install", [])}
+    if not installed:
+        print("pip installed nothing: the course's package and everything it needs were already here.")
+        return {}
     others = sorted((k, v) for k, v in installed.items() if k.lower() != "tlcourse")
     listed = ", ".join(f"{name} {version}" for name, version in others)
     print(f"Installed the course's package tlcourse {installed.get('tlcourse', '')}".rstrip()
