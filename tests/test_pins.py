@@ -7,7 +7,6 @@ the student set `.[pinned,lab]` and environment-gpu.yml adds `gpu`; the versions
 """
 
 import sys
-import tomllib
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -17,20 +16,14 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from tools.pins import EXTRAS, PROJECT, exact, pins, requirements
+
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-EXTRAS = PROJECT["optional-dependencies"]
 STUDENT_EXTRAS = {"pinned", "lab", "gpu"}
 MAINTAINER_EXTRAS = {"book", "test", "lint"}
 # The environment files and the extras each one installs (after `-e .`).
 ENVIRONMENTS = {"environment.yml": ("tlcourse", "pinned,lab"),
                 "environment-gpu.yml": ("tlcourse-gpu", "pinned,lab,gpu")}
-
-
-def requirements(group: str) -> list[Requirement]:
-    """A group's requirements ('base' = [project] dependencies), without the self-references (tlcourse[...])."""
-    reqs = [Requirement(r) for r in (PROJECT["dependencies"] if group == "base" else EXTRAS[group])]
-    return [r for r in reqs if canonicalize_name(r.name) != "tlcourse"]
 
 
 def included(group: str) -> set[str]:
@@ -41,15 +34,6 @@ def included(group: str) -> set[str]:
             for extra in r.extras:
                 found |= included(extra)
     return found
-
-
-def exact(req: Requirement) -> str | None:
-    specs = list(req.specifier)
-    return specs[0].version if len(specs) == 1 and specs[0].operator == "==" else None
-
-
-def pins(groups) -> dict[str, str]:
-    return {canonicalize_name(r.name): exact(r) for g in groups for r in requirements(g)}
 
 
 def test_extras_are_the_agreed_groups():

@@ -17,7 +17,6 @@ import os
 import re
 import subprocess
 import time
-import tomllib
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +24,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from tools.pins import requirements
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = "3.11"
@@ -132,8 +133,7 @@ def test_student_install_resolves(resolved, name):
 
 
 def pinned_requirements() -> list[Requirement]:
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    return [Requirement(r) for group in STUDENT for r in extras[group] if not r.startswith("tlcourse")]
+    return [r for group in STUDENT for r in requirements(group)]
 
 
 @pytest.mark.parametrize("name", sorted(PLATFORMS))

@@ -24,24 +24,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
+
+try:
+    from tools.pins import pins
+except ModuleNotFoundError:   # run as a script (python tools/standalone.py): tools/ itself is on sys.path
+    from pins import pins
 
 ROOT = Path(__file__).resolve().parents[1]
 KERNEL = "tlcourse-standalone"
 PREINSTALLED = ("tensorflow", "keras", "ipykernel")   # what a Colab image has before the lesson's first cell
-
-
-def pins(root: Path = ROOT) -> dict[str, str]:
-    """Every ``name==version`` of pyproject.toml (dependencies and extras), as name -> version."""
-    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    found: dict[str, str] = {}
-    for req in [*project.get("dependencies", []), *sum(project.get("optional-dependencies", {}).values(), [])]:
-        head = req.split(";")[0].strip()
-        if "==" in head:
-            name, version = head.split("==", 1)
-            found.setdefault(name.split("[")[0].strip().lower(), version.strip())
-    return found
 
 
 def copy_checkout(dest: Path, root: Path = ROOT) -> Path:
@@ -67,7 +59,7 @@ def run(cmd: list) -> None:
 
 def fresh_environment(venv: Path) -> Path:
     """A virtual environment with only the pinned TensorFlow, Keras and ipykernel, and its kernel spec."""
-    versions = pins()
+    versions = pins(("pinned", "lab"))
     missing = [name for name in PREINSTALLED if name not in versions]
     if missing:
         raise SystemExit(f"pyproject.toml pins no version of {', '.join(missing)}; the fresh environment needs one.")
