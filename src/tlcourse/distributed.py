@@ -188,8 +188,10 @@ def apply_device_plan(plan: DevicePlan) -> None:
             tf.config.experimental.set_memory_growth(by_name[name], True)
         return
     if plan.kind == "GPU":
-        # No set_memory_growth with logical GPUs (TensorFlow refuses both on one device): its allocator reads this
-        # variable when it starts, so each logical GPU grows up to its limit instead of taking it all at once.
+        # No set_memory_growth with logical GPUs: TensorFlow refuses both on one device ("Cannot set memory growth on
+        # device when virtual devices configured", tensorflow/python/eager/context.py, set_memory_growth). The GPU
+        # allocator reads this variable when it starts instead (TensorFlow's GPU guide, "Limiting GPU memory growth"),
+        # so each logical GPU grows up to its limit instead of taking it all at once.
         os.environ.setdefault("TF_FORCE_GPU_ALLOW_GROWTH", "true")
         config = tf.config.LogicalDeviceConfiguration(memory_limit=plan.memory_limit_mb)
     else:
